@@ -1,0 +1,165 @@
+/* kprintf.c - a small printf for the kernel. */
+#include "kprintf.h"
+#include "serial.h"
+#include "string.h"
+#include "vga.h"
+#include "x86.h"
+
+enum {
+    BOCHS_E9_PORT = 0xE9, /* Bochs echoes bytes written here to its terminal */
+    MAX_DIGITS = 24,      /* 2^64 has 20 decimal digits */
+};
+
+static bool bochs_e9_present;
+
+void console_init(void)
+{
+    serial_init();
+    vga_init();
+    /* With port_e9_hack enabled Bochs reads back 0xE9 here; QEMU reads 0xFF. */
+    bochs_e9_present = inb(BOCHS_E9_PORT) == BOCHS_E9_PORT;
+}
+
+void console_putc(char c)
+{
+    serial_putc(c);
+    vga_putc(c);
+    if (bochs_e9_present)
+        outb(BOCHS_E9_PORT, (uint8_t)c);
+}
+
+struct format_spec {
+    bool left_align;
+    bool zero_pad;
+    int width;
+};
+
+static void put_padded(const char *text, size_t length, const struct format_spec *spec)
+{
+    size_t padding = spec->width > (int)length ? (size_t)spec->width - length : 0;
+    char pad = spec->zero_pad && !spec->left_align ? '0' : ' ';
+
+    /* Zero padding goes between the sign and the digits: -0042. */
+    if (pad == '0' && length > 0 && text[0] == '-') {
+        console_putc('-');
+        text++;
+        length--;
+    }
+    if (!spec->left_align)
+        while (padding--)
+            console_putc(pad);
+    for (size_t i = 0; i < length; i++)
+        console_putc(text[i]);
+    if (spec->left_align)
+        while (padding--)
+            console_putc(' ');
+}
+
+static void put_number(unsigned long long value, bool negative, unsigned base, bool upper,
+                       const struct format_spec *spec)
+{
+    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    char buffer[MAX_DIGITS];
+    size_t at = sizeof(buffer);
+
+    do {
+        buffer[--at] = digits[value % base];
+        value /= base;
+    } while (value != 0);
+    if (negative)
+        buffer[--at] = '-';
+    put_padded(buffer + at, sizeof(buffer) - at, spec);
+}
+
+/* Reads an argument of the size the length modifier names. */
+#define TAKE_ARGUMENT(args, length, type)                                                          \
+    ((length) == 2   ? (unsigned long long)va_arg(args, type long long)                            \
+     : (length) == 1 ? (unsigned long long)va_arg(args, type long)                                 \
+                     : (unsigned long long)va_arg(args, type int))
+
+void kvprintf(const char *format, va_list args)
+{
+    for (const char *p = format; *p; p++) {
+        if (*p != '%') {
+            console_putc(*p);
+            continue;
+        }
+        struct format_spec spec = {0};
+        for (p++;; p++) {
+            if (*p == '-')
+                spec.left_align = true;
+            else if (*p == '0')
+                spec.zero_pad = true;
+            else
+                break;
+        }
+        while (*p >= '0' && *p <= '9')
+            spec.width = spec.width * 10 + (*p++ - '0');
+
+        int length = 0; /* 0: int, 1: long, 2: long long (size_t is long here) */
+        if (*p == 'z') {
+            length = 1;
+            p++;
+        }
+        while (*p == 'l' && length < 2) {
+            length++;
+            p++;
+        }
+
+        switch (*p) {
+        case 'c': {
+            char c = (char)va_arg(args, int);
+            put_padded(&c, 1, &spec);
+            break;
+        }
+        case 's': {
+            const char *s = va_arg(args, const char *);
+            if (s == NULL)
+                s = "(null)";
+            put_padded(s, strlen(s), &spec);
+            break;
+        }
+        case 'd':
+        case 'i': {
+            long long value = (long long)TAKE_ARGUMENT(args, length, signed);
+            if (length == 0)
+                value = (int)value;
+            unsigned long long magnitude =
+                value < 0 ? 0ull - (unsigned long long)value : (unsigned long long)value;
+            put_number(magnitude, value < 0, 10, false, &spec);
+            break;
+        }
+        case 'u':
+            put_number(TAKE_ARGUMENT(args, length, unsigned), false, 10, false, &spec);
+            break;
+        case 'x':
+        case 'X':
+            put_number(TAKE_ARGUMENT(args, length, unsigned), false, 16, *p == 'X', &spec);
+            break;
+        case 'p': {
+            struct format_spec pointer_spec = {.zero_pad = true, .width = 16};
+            console_putc('0');
+            console_putc('x');
+            put_number((uintptr_t)va_arg(args, void *), false, 16, false, &pointer_spec);
+            break;
+        }
+        case '%':
+            console_putc('%');
+            break;
+        case '\0':
+            return;
+        default: /* an unknown conversion is printed as written */
+            console_putc('%');
+            console_putc(*p);
+            break;
+        }
+    }
+}
+
+void kprintf(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    kvprintf(format, args);
+    va_end(args);
+}

@@ -1,0 +1,19 @@
+/* kprintf.h - formatted output to every console at once (serial, VGA, and
+ * Bochs's port 0xE9 when present).
+ *
+ * Conversions: %c %s %d %i %u %x %X %p %%; length modifiers l, ll, z;
+ * a width, '0' for zero padding, '-' for left alignment. %p prints
+ * 0x and 16 hex digits. */
+#ifndef KPRINTF_H
+#define KPRINTF_H
+
+#include <stdarg.h>
+#include "kernel.h"
+
+void console_init(void);
+void console_putc(char c);
+
+__attribute__((format(printf, 1, 2))) void kprintf(const char *format, ...);
+void kvprintf(const char *format, va_list args);
+
+#endif

@@ -1,0 +1,199 @@
+/* ktest.c - the in-kernel test runner; the protocol is described in ktest.h
+ * and grader/README.md.
+ *
+ * Surviving a crash: before each test the runner saves its registers with
+ * kjmp_set. A CPU exception or panic inside the test prints its report and
+ * then calls crash_hook, which jumps back to that saved point; the runner
+ * marks the test failed and moves on. The crashed test's stack frames are
+ * simply abandoned, which is safe because nothing else lives on them. */
+#include "ktest.h"
+#include "cmdline.h"
+#include "emulator.h"
+#include "exception.h"
+#include "kjmp.h"
+#include "kprintf.h"
+#include "string.h"
+
+extern const struct ktest __start_ktests[], __stop_ktests[]; /* linker.ld */
+
+enum {
+    MAX_DIAGNOSTICS_PER_TEST = 8, /* a failing loop must not flood the log */
+    MAX_TESTS = 256,
+    NONCE_SIZE = 64,
+    FILTER_SIZE = 192,
+};
+
+static struct {
+    const struct ktest *test; /* the one running, or NULL */
+    bool failed;
+    unsigned diagnostics;
+    struct kjmp_buf exit;     /* back to the runner */
+    void (*cleanup)(void);    /* from ktest_defer */
+} current;
+
+static struct {
+    struct ktest_fault *fault; /* non-NULL while ktest_catch_fault waits */
+    struct kjmp_buf resume;
+} catcher;
+
+static const char *const kind_names[] = {
+    [KTEST_LECTURE] = "lecture", [KTEST_HOMEWORK] = "homework", [KTEST_BONUS] = "bonus"};
+
+void ktest_fail_at(const char *file, int line, const char *format, ...)
+{
+    current.failed = true;
+    if (++current.diagnostics > MAX_DIAGNOSTICS_PER_TEST) {
+        if (current.diagnostics == MAX_DIAGNOSTICS_PER_TEST + 1)
+            kprintf("# (more failures of this test not shown)\n");
+        return;
+    }
+    va_list args;
+    va_start(args, format);
+    kprintf("# %s:%d: ", file, line);
+    kvprintf(format, args);
+    kprintf("\n");
+    va_end(args);
+}
+
+_Noreturn void ktest_abort(void)
+{
+    kjmp_jump(&current.exit, 1);
+}
+
+static void on_crash(const char *reason)
+{
+    if (current.test == NULL)
+        return;
+    kprintf("# test %s crashed: %s\n", current.test->name, reason);
+    current.failed = true;
+    catcher.fault = NULL;
+    kjmp_jump(&current.exit, 1);
+}
+
+static void on_expected_fault(const struct interrupt_frame *frame)
+{
+    if (catcher.fault == NULL)
+        return;
+    uint64_t cr2;
+    __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+    *catcher.fault = (struct ktest_fault){
+        .vector = (unsigned)frame->vector,
+        .error_code = frame->error_code,
+        .address = frame->vector == VECTOR_PAGE_FAULT ? cr2 : 0,
+        .rip = frame->rip,
+    };
+    catcher.fault = NULL;
+    kjmp_jump(&catcher.resume, 1);
+}
+
+void ktest_defer(void (*cleanup)(void))
+{
+    current.cleanup = cleanup;
+}
+
+bool ktest_catch_fault(void (*fn)(void *arg), void *arg, struct ktest_fault *fault)
+{
+    if (kjmp_set(&catcher.resume) != 0)
+        return true;
+    catcher.fault = fault;
+    fn(arg);
+    catcher.fault = NULL;
+    return false;
+}
+
+/* Runs one test; afterwards current.failed says how it went. Kept apart
+ * from the loop so that no local variable lives across kjmp_set. */
+static void run_one(const struct ktest *test)
+{
+    current.test = test;
+    current.failed = false;
+    current.diagnostics = 0;
+    current.cleanup = NULL;
+    if (kjmp_set(&current.exit) == 0)
+        test->run();
+    void (*cleanup)(void) = current.cleanup;
+    current.cleanup = NULL; /* a crash inside cleanup comes back here once */
+    if (cleanup != NULL)
+        cleanup();
+    current.test = NULL;
+}
+
+/* Is `name` one of the comma-separated names in `list`? */
+static bool list_contains(const char *list, const char *name)
+{
+    size_t length = strlen(name);
+    for (const char *at = list; *at;) {
+        const char *end = at;
+        while (*end && *end != ',')
+            end++;
+        if ((size_t)(end - at) == length && strncmp(at, name, length) == 0)
+            return true;
+        at = *end ? end + 1 : end;
+    }
+    return false;
+}
+
+static unsigned parse_unsigned(const char *text)
+{
+    unsigned value = 0;
+    while (*text >= '0' && *text <= '9')
+        value = value * 10 + (unsigned)(*text++ - '0');
+    return value;
+}
+
+/* The linker keeps the tests of one file together but not in source order:
+ * sort them by file and line so that numbers match what a reader sees. */
+static bool runs_before(const struct ktest *a, const struct ktest *b)
+{
+    int by_file = strcmp(a->file, b->file);
+    return by_file != 0 ? by_file < 0 : a->line < b->line;
+}
+
+static unsigned collect_tests(const struct ktest **tests)
+{
+    unsigned count = 0;
+    for (const struct ktest *t = __start_ktests; t < __stop_ktests && count < MAX_TESTS; t++) {
+        unsigned at = count++;
+        for (; at > 0 && runs_before(t, tests[at - 1]); at--)
+            tests[at] = tests[at - 1];
+        tests[at] = t;
+    }
+    return count;
+}
+
+_Noreturn void ktest_run_all(const char *lesson, const char *command_line)
+{
+    char nonce[NONCE_SIZE] = "none", only[FILTER_SIZE] = "", from[FILTER_SIZE] = "";
+    cmdline_get(command_line, "nonce", nonce, sizeof(nonce));
+    cmdline_get(command_line, "ktest.only", only, sizeof(only));
+    cmdline_get(command_line, "ktest.from", from, sizeof(from));
+    unsigned first = from[0] ? parse_unsigned(from) : 1;
+
+    crash_hook = on_crash;
+    expected_fault_hook = on_expected_fault;
+
+    static const struct ktest *tests[MAX_TESTS];
+    unsigned count = collect_tests(tests);
+    unsigned passed = 0, failed = 0;
+    kprintf("KTAP version 1\n# lesson %s\n1..%u\n", lesson, count);
+    for (unsigned number = 1; number <= count; number++)
+        kprintf("# test %u %s points=%u kind=%s\n", number, tests[number - 1]->name,
+                tests[number - 1]->points, kind_names[tests[number - 1]->kind]);
+    for (unsigned number = 1; number <= count; number++) {
+        const struct ktest *test = tests[number - 1];
+        if (number < first || (only[0] && !list_contains(only, test->name)))
+            continue;
+
+        kprintf("# RUN %u %s\n", number, test->name);
+        run_one(test);
+        kprintf("%s %u %s # points=%u/%u kind=%s nonce=%s\n", current.failed ? "not ok" : "ok",
+                number, test->name, current.failed ? 0 : test->points, test->points,
+                kind_names[test->kind], nonce);
+        if (current.failed)
+            failed++;
+        else
+            passed++;
+    }
+    kprintf("# %u passed, %u failed\n# END nonce=%s\n", passed, failed, nonce);
+    emulator_exit(failed == 0);
+}

@@ -1,0 +1,119 @@
+/* ktest.h - tests that run inside the booted kernel.
+ *
+ * A test is a function declared with a name and the points it is worth:
+ *
+ *     KTEST(frames_are_page_aligned, 2) { KEXPECT_EQ(frame % PAGE_SIZE, 0); }
+ *
+ * KTEST is lecture material (the starter passes it), KTEST_HOMEWORK checks a
+ * homework item (the starter fails it), KTEST_BONUS an optional extra.
+ * Each macro puts a struct ktest in the .ktests section; linker.ld gathers
+ * them between __start_ktests and __stop_ktests, so no list is kept by hand.
+ *
+ * Booted with "mode=test", the kernel runs every test and prints a KTAP-like
+ * protocol on the serial port; the grader reads it (grader/README.md):
+ *
+ *     KTAP version 1
+ *     # lesson 14-pmm
+ *     1..12
+ *     # test 1 frames_are_page_aligned points=2 kind=lecture
+ *     ...                                  (one line per test: the whole plan)
+ *     # RUN 1 frames_are_page_aligned
+ *     # lessons/14-pmm/tests.c:40: frame % PAGE_SIZE == 0: expected 0 (0x0), got 16 (0x10)
+ *     not ok 1 frames_are_page_aligned # points=0/2 kind=lecture nonce=...
+ *
+ * A test that crashes (CPU exception or panic) fails with the report, and
+ * the run continues with the next test.
+ */
+#ifndef KTEST_H
+#define KTEST_H
+
+#include "kernel.h"
+
+enum ktest_kind { KTEST_LECTURE, KTEST_HOMEWORK, KTEST_BONUS };
+
+struct ktest {
+    const char *name;
+    void (*run)(void);
+    unsigned points;
+    enum ktest_kind kind;
+    const char *file; /* tests run in file, then line order */
+    int line;
+};
+
+#define KTEST_DEFINE(test_name, test_points, test_kind)                                            \
+    static void test_name(void);                                                                   \
+    static const struct ktest ktest_entry_##test_name                                              \
+        __attribute__((section(".ktests"), used, aligned(8))) = {                                  \
+            .name = #test_name,                                                                    \
+            .run = test_name,                                                                      \
+            .points = test_points,                                                                 \
+            .kind = test_kind,                                                                     \
+            .file = __FILE__,                                                                      \
+            .line = __LINE__};                                                                     \
+    static void test_name(void)
+
+#define KTEST(name, points)          KTEST_DEFINE(name, points, KTEST_LECTURE)
+#define KTEST_HOMEWORK(name, points) KTEST_DEFINE(name, points, KTEST_HOMEWORK)
+#define KTEST_BONUS(name, points)    KTEST_DEFINE(name, points, KTEST_BONUS)
+
+/* Records a failure of the running test with a diagnostic line. */
+__attribute__((format(printf, 3, 4))) void ktest_fail_at(const char *file, int line,
+                                                          const char *format, ...);
+/* Ends the running test now (it has failed already). */
+_Noreturn void ktest_abort(void);
+
+/* Checks: KEXPECT_* record a failure and go on, KASSERT_* also end the test
+ * (use them when the rest of the test would crash on a wrong value). Values
+ * are compared as 64-bit unsigned integers; pointers may be passed. */
+#define KTEST_COMPARE(actual, op, expected, on_failure)                                            \
+    do {                                                                                           \
+        unsigned long long actual_ = (unsigned long long)(actual);                                 \
+        unsigned long long expected_ = (unsigned long long)(expected);                             \
+        if (!(actual_ op expected_)) {                                                             \
+            ktest_fail_at(__FILE__, __LINE__,                                                      \
+                          "%s " #op " %s: expected %llu (0x%llx), got %llu (0x%llx)", #actual,     \
+                          #expected, expected_, expected_, actual_, actual_);                      \
+            on_failure;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+#define KTEST_CONTINUE (void)0
+#define KEXPECT_EQ(a, b) KTEST_COMPARE(a, ==, b, KTEST_CONTINUE)
+#define KEXPECT_NE(a, b) KTEST_COMPARE(a, !=, b, KTEST_CONTINUE)
+#define KEXPECT_LT(a, b) KTEST_COMPARE(a, <, b, KTEST_CONTINUE)
+#define KEXPECT_LE(a, b) KTEST_COMPARE(a, <=, b, KTEST_CONTINUE)
+#define KEXPECT_GT(a, b) KTEST_COMPARE(a, >, b, KTEST_CONTINUE)
+#define KEXPECT_GE(a, b) KTEST_COMPARE(a, >=, b, KTEST_CONTINUE)
+#define KEXPECT_TRUE(x)  KTEST_COMPARE(!!(x), ==, 1, KTEST_CONTINUE)
+#define KEXPECT_FALSE(x) KTEST_COMPARE(!!(x), ==, 0, KTEST_CONTINUE)
+#define KEXPECT_NULL(p)  KTEST_COMPARE(p, ==, 0, KTEST_CONTINUE)
+#define KEXPECT_NOT_NULL(p) KTEST_COMPARE(p, !=, 0, KTEST_CONTINUE)
+
+#define KASSERT_EQ(a, b) KTEST_COMPARE(a, ==, b, ktest_abort())
+#define KASSERT_NE(a, b) KTEST_COMPARE(a, !=, b, ktest_abort())
+#define KASSERT_LE(a, b) KTEST_COMPARE(a, <=, b, ktest_abort())
+#define KASSERT_TRUE(x)  KTEST_COMPARE(!!(x), ==, 1, ktest_abort())
+#define KASSERT_NOT_NULL(p) KTEST_COMPARE(p, !=, 0, ktest_abort())
+
+/* Runs `cleanup` when the running test ends, even if it crashed: for tests
+ * that change global state (say, swap in a test memory map) and must put it
+ * back. One cleanup per test; a second call replaces the first. */
+void ktest_defer(void (*cleanup)(void));
+
+/* A CPU exception a test provoked on purpose. */
+struct ktest_fault {
+    unsigned vector;     /* e.g. VECTOR_PAGE_FAULT */
+    uint64_t error_code;
+    uint64_t address;    /* CR2 for a page fault */
+    uint64_t rip;
+};
+
+/* Runs fn(arg). Returns true if it raised a CPU exception, described in
+ * *fault; the exception then does not fail the test. */
+bool ktest_catch_fault(void (*fn)(void *arg), void *arg, struct ktest_fault *fault);
+
+/* Runs the tests (filtered by the command line's ktest.only=NAME[,NAME...]
+ * and ktest.from=NUMBER), prints the protocol and leaves the emulator. */
+_Noreturn void ktest_run_all(const char *lesson, const char *command_line);
+
+#endif

@@ -1,0 +1,58 @@
+/* main.c - the kernel's C entry point, called by boot.asm in long mode.
+ *
+ * Boot order matters: the console first (so everything after can report),
+ * then the CPU tables (so a fault is reported instead of a silent reboot),
+ * then the boot information and the kernel's own page tables, and only then
+ * the lesson's code. The command line picks what happens next:
+ *   mode=demo (default)  the lesson's demonstration
+ *   mode=test            the in-kernel tests (see ktest.h) */
+#include "cmdline.h"
+#include "emulator.h"
+#include "exception.h"
+#include "gdt.h"
+#include "kprintf.h"
+#include "ktest.h"
+#include "lesson.h"
+#include "multiboot2.h"
+#include "paging.h"
+#include "string.h"
+
+#ifndef LESSON_NAME
+#error "LESSON_NAME must be defined by the build (e.g. -DLESSON_NAME=\"14-pmm\")"
+#endif
+#ifndef LESSON_BUILD
+#define LESSON_BUILD "starter"
+#endif
+#ifndef LESSON_FLAVOUR
+#define LESSON_FLAVOUR ""
+#endif
+
+enum { MODE_SIZE = 16 };
+
+_Noreturn void kernel_main(uint32_t magic, uint32_t multiboot_info); /* boot.asm */
+
+_Noreturn void kernel_main(uint32_t magic, uint32_t multiboot_info)
+{
+    console_init();
+    gdt_init();
+    idt_init();
+    multiboot2_parse(magic, multiboot_info);
+    paging_init();
+
+    kprintf("kernel-memory-lab: lesson %s%s%s (%s build), booted by %s\n", LESSON_NAME,
+            LESSON_FLAVOUR[0] ? " " : "", LESSON_FLAVOUR, LESSON_BUILD, boot_info.loader_name);
+    kprintf("command line: %s\n", boot_info.command_line);
+
+    char mode[MODE_SIZE] = "demo";
+    cmdline_get(boot_info.command_line, "mode", mode, sizeof(mode));
+
+    lesson_init();
+    kprintf("kernel: boot complete\n");
+
+    if (strcmp(mode, "test") == 0)
+        ktest_run_all(LESSON_NAME, boot_info.command_line);
+
+    lesson_demo();
+    kprintf("kernel: demo finished, powering off\n");
+    emulator_exit(true);
+}
