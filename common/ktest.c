@@ -55,6 +55,17 @@ void ktest_fail_at(const char *file, int line, const char *format, ...)
     va_end(args);
 }
 
+void ktest_report_comparison(const char *file, int line, const char *check, const char *op,
+                             unsigned long long actual, unsigned long long expected)
+{
+    if (strcmp(op, "==") == 0)
+        ktest_fail_at(file, line, "%s: expected %llu (0x%llx), got %llu (0x%llx)", check, expected,
+                      expected, actual, actual);
+    else
+        ktest_fail_at(file, line, "%s is false: left is %llu (0x%llx), right is %llu (0x%llx)",
+                      check, actual, actual, expected, expected);
+}
+
 _Noreturn void ktest_abort(void)
 {
     kjmp_jump(&current.exit, 1);
@@ -177,8 +188,8 @@ _Noreturn void ktest_run_all(const char *lesson, const char *command_line)
     unsigned passed = 0, failed = 0;
     kprintf("KTAP version 1\n# lesson %s\n1..%u\n", lesson, count);
     for (unsigned number = 1; number <= count; number++)
-        kprintf("# test %u %s points=%u kind=%s\n", number, tests[number - 1]->name,
-                tests[number - 1]->points, kind_names[tests[number - 1]->kind]);
+        kprintf("# test %u %s points=%u kind=%s nonce=%s\n", number, tests[number - 1]->name,
+                tests[number - 1]->points, kind_names[tests[number - 1]->kind], nonce);
     for (unsigned number = 1; number <= count; number++) {
         const struct ktest *test = tests[number - 1];
         if (number < first || (only[0] && !list_contains(only, test->name)))

@@ -15,7 +15,7 @@
  *     KTAP version 1
  *     # lesson 14-pmm
  *     1..12
- *     # test 1 frames_are_page_aligned points=2 kind=lecture
+ *     # test 1 frames_are_page_aligned points=2 kind=lecture nonce=...
  *     ...                                  (one line per test: the whole plan)
  *     # RUN 1 frames_are_page_aligned
  *     # lessons/14-pmm/tests.c:40: frame % PAGE_SIZE == 0: expected 0 (0x0), got 16 (0x10)
@@ -70,12 +70,16 @@ _Noreturn void ktest_abort(void);
         unsigned long long actual_ = (unsigned long long)(actual);                                 \
         unsigned long long expected_ = (unsigned long long)(expected);                             \
         if (!(actual_ op expected_)) {                                                             \
-            ktest_fail_at(__FILE__, __LINE__,                                                      \
-                          "%s " #op " %s: expected %llu (0x%llx), got %llu (0x%llx)", #actual,     \
-                          #expected, expected_, expected_, actual_, actual_);                      \
+            ktest_report_comparison(__FILE__, __LINE__, #actual " " #op " " #expected, #op,        \
+                                    actual_, expected_);                                           \
             on_failure;                                                                            \
         }                                                                                          \
     } while (0)
+
+/* The diagnostic of a failed KEXPECT_* or KASSERT_*: "expected X, got Y" for
+ * ==, both values for the other comparisons. */
+void ktest_report_comparison(const char *file, int line, const char *check, const char *op,
+                             unsigned long long actual, unsigned long long expected);
 
 #define KTEST_CONTINUE (void)0
 #define KEXPECT_EQ(a, b) KTEST_COMPARE(a, ==, b, KTEST_CONTINUE)

@@ -1,0 +1,99 @@
+"""The test protocol the kernel prints on its serial port (common/ktest.h):
+
+    KTAP version 1
+    # lesson 14-pmm
+    1..19
+    # test 1 total_matches_memory_map points=3 kind=lecture nonce=N
+    # RUN 1 total_matches_memory_map
+    # lessons/14-pmm/tests.c:115: ...diagnostic...
+    ok 1 total_matches_memory_map # points=3/3 kind=lecture nonce=N
+    # END nonce=N
+
+Only lines carrying this run's nonce count: a kernel that prints "ok" lines of
+its own cannot know the nonce the grader passed on its command line. And only
+the tests declared in the lab's own test files count (expected_tests): a
+kernel cannot add tests, drop them or change their points."""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DECLARATION = re.compile(r"^KTEST(_HOMEWORK|_BONUS)?\(\s*(\w+)\s*,\s*(\d+)\s*\)", re.M)
+KINDS = {None: "lecture", "_HOMEWORK": "homework", "_BONUS": "bonus"}
+
+TEST_LINE = re.compile(r"^# test (\d+) (\S+) points=(\d+) kind=(\w+) nonce=(\S+)$")
+RUN_LINE = re.compile(r"^# RUN (\d+) (\S+)$")
+RESULT_LINE = re.compile(
+    r"^(ok|not ok) (\d+) (\S+) # points=(\d+)/(\d+) kind=(\w+) nonce=(\S+)$")
+END_LINE = re.compile(r"^# END nonce=(\S+)$")
+
+
+@dataclass
+class TestResult:
+    number: int
+    name: str
+    points: int
+    kind: str                 # lecture, homework or bonus
+    status: str = "not run"   # passed, failed, crashed, hung, not run
+    score: int = 0
+    output: list = field(default_factory=list)  # diagnostics and reports
+
+    @property
+    def passed(self):
+        return self.status == "passed"
+
+
+def expected_tests(files):
+    """The tests declared in these source files: {name: TestResult}."""
+    tests = {}
+    for path in files:
+        for kind, name, points in DECLARATION.findall(Path(path).read_text(errors="replace")):
+            tests[name] = TestResult(0, name, int(points), KINDS[kind or None])
+    return tests
+
+
+@dataclass
+class RunState:
+    """What one or more boots of one kernel have reported so far."""
+    nonce: str
+    tests: dict               # name -> TestResult, from expected_tests
+    running: str = ""         # the test after its RUN line, before its result
+    ended: bool = False       # "# END" seen
+    spoofed: int = 0          # result lines that do not count
+    mismatches: list = field(default_factory=list)  # the kernel's plan vs the sources
+    boot_lines: list = field(default_factory=list)  # output outside any test
+
+    def feed(self, line):
+        line = line.rstrip("\r\n")
+        if match := TEST_LINE.match(line):
+            number, name, points, kind, nonce = match.groups()
+            test = self.tests.get(name)
+            if nonce != self.nonce:
+                self.spoofed += 1
+            elif test is None or test.points != int(points) or test.kind != kind:
+                self.mismatches.append(line)
+            else:
+                test.number = int(number)
+        elif match := RUN_LINE.match(line):
+            self.running = match.group(2)
+        elif match := RESULT_LINE.match(line):
+            verdict, number, name, score, points, kind, nonce = match.groups()
+            test = self.tests.get(name)
+            if nonce != self.nonce or test is None or test.status != "not run":
+                self.spoofed += 1
+                return
+            test.status = "passed" if verdict == "ok" else "failed"
+            test.score = test.points if verdict == "ok" else 0
+            self.running = ""
+        elif match := END_LINE.match(line):
+            if match.group(1) == self.nonce:
+                self.ended = True
+        elif self.running in self.tests:
+            self.tests[self.running].output.append(line)
+        else:
+            self.boot_lines.append(line)
+
+    def unfinished(self):
+        """Tests that have not reported a result, in the kernel's order."""
+        return sorted((t for t in self.tests.values() if t.status == "not run"),
+                      key=lambda t: t.number or 1 << 30)

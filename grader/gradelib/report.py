@@ -1,0 +1,150 @@
+"""Scores and reports: the table on the terminal, Gradescope's results.json,
+and JUnit XML for CI systems."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from xml.etree import ElementTree
+
+from .runner import ROOT
+
+KERNEL_ADDRESS = re.compile(r"0x(ffffffff8[0-9a-f]{7})\b")
+
+
+def score(results):
+    """(points, max points, bonus points, max bonus points) over kernel results."""
+    points = maximum = bonus = bonus_max = 0
+    for result in results:
+        for test in result.tests.values():
+            if test.kind == "bonus":
+                bonus += test.score
+                bonus_max += test.points
+            else:
+                points += test.score
+                maximum += test.points
+    return points, maximum, bonus, bonus_max
+
+
+def full_marks(results):
+    return all(t.passed for r in results for t in r.tests.values()) and all(
+        r.built for r in results)
+
+
+def symbolize(lines, elf):
+    """Appends ' <function at file:line>' to kernel addresses in report lines."""
+    addresses = sorted({m for line in lines for m in KERNEL_ADDRESS.findall(line)})
+    if not addresses or not elf.exists() or shutil.which("addr2line") is None:
+        return lines
+    output = subprocess.run(["addr2line", "-f", "-i", "-e", str(elf)] +
+                            [f"0x{a}" for a in addresses], capture_output=True, text=True)
+    names, pairs = output.stdout.splitlines(), {}
+    # Without inlining each address yields two lines: function, file:line.
+    if len(names) == 2 * len(addresses):
+        for index, address in enumerate(addresses):
+            function, place = names[2 * index], names[2 * index + 1]
+            if function != "??":
+                pairs[address] = f"{function} at {place.replace(str(ROOT) + '/', '')}"
+    return [KERNEL_ADDRESS.sub(
+        lambda m: m.group(0) + (f" <{pairs[m.group(1)]}>" if m.group(1) in pairs else ""), line)
+        for line in lines]
+
+
+def test_name(result, test):
+    return f"{result.flavour}/{test.name}" if result.flavour else test.name
+
+
+def first_problem(test):
+    for line in test.output:
+        text = line.lstrip("# ").strip()
+        if text:
+            return text
+    return ""
+
+
+def print_table(results, variant, emu, width=shutil.get_terminal_size((110, 20)).columns):
+    for result in results:
+        print(f"\n{result.kernel} (lesson {result.lesson}, {variant}, {emu}): "
+              f"{result.boots} boot{'s' if result.boots != 1 else ''}, {result.seconds:.1f} s")
+        if not result.built:
+            print("  the kernel did not compile:")
+            for line in result.build_log.splitlines()[:40]:
+                print(f"    {line}")
+            continue
+        print(f"  {'#':>3}  {'test':<52} {'points':>6}  result")
+        for test in sorted(result.tests.values(), key=lambda t: t.number or 1 << 30):
+            status = "ok" if test.passed else test.status.upper()
+            line = (f"  {test.number or '-':>3}  {test_name(result, test):<52} "
+                    f"{test.score:>2}/{test.points:<3}  {status}")
+            if not test.passed:
+                line += "  " + first_problem(test)
+            print(line[:max(width, 80)] if sys.stdout.isatty() else line)
+        for event in result.events:
+            print(f"  ! {event}")
+    points, maximum, bonus, bonus_max = score(results)
+    print(f"\nTotal: {points}/{maximum}" + (f" + bonus {bonus}/{bonus_max}" if bonus_max else "")
+          + (" - full marks" if full_marks(results) else ""))
+
+
+def reproduce_hint(result, test):
+    kind = "solution" if result.kernel.startswith("solution") else "lesson"
+    number = re.sub(r"\D", "", result.kernel.split("-")[0])
+    return (f"reproduce: tools/mkiso build/{result.kernel}.elf /tmp/t.iso "
+            f"'mode=test ktest.only={test.name}' && tools/boot /tmp/t.iso"
+            f"   debug: make debug-lesson{number}{' SOLUTION=1' if kind == 'solution' else ''}")
+
+
+def gradescope_json(results, seconds):
+    points, maximum, bonus, _ = score(results)
+    tests = []
+    for result in results:
+        elf = ROOT / "build" / f"{result.kernel}.elf"
+        for test in sorted(result.tests.values(), key=lambda t: t.number or 1 << 30):
+            output = symbolize(test.output, elf) if not test.passed else []
+            if not result.built:
+                output = result.build_log.splitlines()
+            elif not test.passed:
+                output.append(reproduce_hint(result, test))
+            tests.append({
+                "name": f"{result.lesson}: {test_name(result, test)}",
+                "score": test.score,
+                "max_score": test.points,
+                "status": "passed" if test.passed else "failed",
+                "output": "\n".join(output),
+                "tags": [test.kind, result.lesson],
+                "extra_data": {"kind": test.kind, "lesson": result.lesson,
+                               "kernel": result.kernel, "result": test.status},
+            })
+    events = [f"{r.kernel}: {e}" for r in results for e in r.events]
+    return {
+        "score": points + bonus,
+        "max_score": maximum,
+        "execution_time": round(seconds, 2),
+        "output": "\n".join(events) if events else "All tests ran.",
+        "tests": tests,
+    }
+
+
+def junit_xml(results):
+    suites = ElementTree.Element("testsuites")
+    for result in results:
+        suite = ElementTree.SubElement(suites, "testsuite", name=result.kernel,
+                                       tests=str(len(result.tests)), time=f"{result.seconds:.2f}")
+        failures = 0
+        for test in sorted(result.tests.values(), key=lambda t: t.number or 1 << 30):
+            case = ElementTree.SubElement(suite, "testcase", classname=result.lesson,
+                                          name=test_name(result, test))
+            if not test.passed:
+                failures += 1
+                failure = ElementTree.SubElement(case, "failure", message=test.status,
+                                                 type=test.kind)
+                failure.text = "\n".join(test.output or result.build_log.splitlines())
+        suite.set("failures", str(failures))
+    return ElementTree.tostring(suites, encoding="unicode")
+
+
+def write_json(path, data):
+    with open(path, "w") as out:
+        json.dump(data, out, indent=2)
+        out.write("\n")

@@ -1,0 +1,237 @@
+"""Build one kernel, boot its test run, and keep booting until every test
+has a result: a test that hangs or takes the kernel down is charged to that
+test alone, and the next boot starts after it (ktest.from=N)."""
+
+import os
+import re
+import secrets
+import selectors
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import emulators, protocol
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+OUTPUT_LIMIT = 4 * 1024 * 1024  # bytes of serial output per boot
+
+
+@dataclass
+class Timeouts:
+    idle: float = 15.0    # seconds without a line of output
+    total: float = 120.0  # seconds for one boot
+
+
+@dataclass
+class KernelResult:
+    lesson: str           # e.g. 14-pmm
+    kernel: str           # e.g. solution15-freelist
+    flavour: str          # "" or e.g. freelist
+    tests: dict           # name -> protocol.TestResult
+    events: list = field(default_factory=list)  # what went wrong, in words
+    boots: int = 0
+    seconds: float = 0.0
+    build_log: str = ""
+
+    @property
+    def built(self):
+        return not self.build_log
+
+
+def run_make(target, env=None):
+    return subprocess.run(["make", "-s", "-C", str(ROOT), target], capture_output=True,
+                          text=True, env=env)
+
+
+def kernels_of(number):
+    """The kernels of lesson `number`: lessonN and its flavours (lessonN-F)."""
+    result = run_make(f"print-kernels-{number}")
+    return result.stdout.split()
+
+
+def test_files(lesson, flavour, flavours, extra_tests=()):
+    """The test sources compiled into a kernel of this flavour (as the Makefile picks them)."""
+    folder = ROOT / "lessons" / lesson
+    files = []
+    for path in sorted(folder.glob("tests*.c")):
+        suffix = path.stem[len("tests"):].lstrip("_")
+        if suffix in flavours:
+            continue  # tests_F.c: only in flavour F, where it replaces tests.c
+        flavoured = folder / f"{path.stem}_{flavour}.c"
+        files.append(flavoured if flavour and flavoured.exists() else path)
+    return files + list(extra_tests)
+
+
+def make_iso(elf, iso, command_line):
+    emulators.require("grub-mkrescue")
+    subprocess.run([str(ROOT / "tools" / "mkiso"), str(elf), str(iso), command_line], check=True,
+                   capture_output=True)
+
+
+def read_lines(process, state, timeouts, on_line):
+    """Feeds the process's output to `state` line by line until it exits or a
+    limit is hit; returns None or the reason it was stopped."""
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    started = last_output = time.monotonic()
+    pending, received = b"", 0
+    try:
+        while True:
+            now = time.monotonic()
+            if now - started > timeouts.total:
+                return f"took longer than {timeouts.total:.0f} s"
+            if now - last_output > timeouts.idle:
+                return f"no output for {timeouts.idle:.0f} s"
+            if not selector.select(timeout=0.2):
+                continue
+            chunk = os.read(process.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            last_output = time.monotonic()
+            received += len(chunk)
+            if received > OUTPUT_LIMIT:
+                return f"printed more than {OUTPUT_LIMIT // 1024} KiB"
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                on_line(line.decode("utf-8", "replace"))
+        if pending:
+            on_line(pending.decode("utf-8", "replace"))
+        return None
+    finally:
+        selector.close()
+
+
+def triple_fault_report(log_path):
+    """QEMU's account of a triple fault (-d int,cpu_reset), or ''."""
+    try:
+        text = Path(log_path).read_text(errors="replace")
+    except OSError:
+        return ""
+    if "Triple fault" not in text:
+        return ""
+    exceptions = re.findall(r"check_exception old: 0x\w+ new 0x(\w+)", text)
+    last = f"; the last exceptions were vectors {', '.join(exceptions[-3:])}" if exceptions else ""
+    return f"triple fault (the CPU reset itself){last}"
+
+
+def boot_qemu(iso, state, timeouts, workdir):
+    log = workdir / "qemu.log"
+    command = emulators.qemu_command(iso, headless=True, log=log)
+    last_line = ["(nothing)"]
+
+    def on_line(line):
+        if line.strip():
+            last_line[0] = line.strip()
+        state.feed(line)
+
+    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL) as process:
+        stopped = read_lines(process, state, timeouts, on_line)
+        if stopped:
+            process.kill()
+        process.wait()
+    if stopped:
+        return f"{stopped} after '{last_line[0]}'"
+    if state.ended:
+        return None
+    return triple_fault_report(log) or f"the kernel stopped after '{last_line[0]}'"
+
+
+def boot_bochs(iso, state, timeouts, workdir):
+    command, serial_path, _ = emulators.bochs_files(iso, workdir, interactive=False)
+    serial_path.touch()
+    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL) as process:
+        started = last_change = time.monotonic()
+        size, stopped = 0, None
+        while process.poll() is None:
+            time.sleep(0.1)
+            now, current = time.monotonic(), serial_path.stat().st_size
+            if current != size:
+                size, last_change = current, now
+            if current > OUTPUT_LIMIT:
+                stopped = f"printed more than {OUTPUT_LIMIT // 1024} KiB"
+            elif now - last_change > timeouts.idle:
+                stopped = f"no output for {timeouts.idle:.0f} s"
+            elif now - started > timeouts.total:
+                stopped = f"took longer than {timeouts.total:.0f} s"
+            if stopped:
+                process.kill()
+                break
+        process.wait()
+    lines = serial_path.read_bytes()[:OUTPUT_LIMIT].decode("utf-8", "replace").splitlines()
+    for line in lines:
+        state.feed(line)
+    last = next((line.strip() for line in reversed(lines) if line.strip()), "(nothing)")
+    if stopped:
+        return f"{stopped} after '{last}'"
+    return None if state.ended else f"the kernel stopped after '{last}'"
+
+
+def grade_kernel(lesson, kernel, flavours, emu="qemu", timeouts=Timeouts(), extra_tests=(),
+                 make_env=None):
+    flavour = kernel.split("-", 1)[1] if "-" in kernel else ""
+    tests = protocol.expected_tests(test_files(lesson, flavour, flavours, extra_tests))
+    result = KernelResult(lesson, kernel, flavour, tests)
+    started = time.monotonic()
+
+    build = run_make(f"build/{kernel}.elf", env=make_env)
+    if build.returncode != 0:
+        result.build_log = (build.stdout + build.stderr).strip() or "make failed"
+        for test in tests.values():
+            test.status = "build failed"
+        result.events.append("the kernel did not compile")
+        result.seconds = time.monotonic() - started
+        return result
+
+    state = protocol.RunState(nonce=secrets.token_hex(8), tests=tests)
+    workdir = emulators.make_temp_dir(f"grade-{kernel}-")
+    boot = boot_qemu if emu == "qemu" else boot_bochs
+    first = 0
+    try:
+        while result.boots <= len(tests):
+            command_line = f"mode=test nonce={state.nonce}"
+            if first:
+                command_line += f" ktest.from={first}"
+            iso = workdir / f"boot{result.boots}.iso"
+            make_iso(ROOT / "build" / f"{kernel}.elf", iso, command_line)
+            result.boots += 1
+            state.running, state.ended = "", False
+            problem = boot(iso, state, timeouts, workdir)
+            if problem is None or not state.unfinished():
+                break
+            culprit = tests.get(state.running)
+            if culprit is None:
+                # Down before any test started, or between tests: nobody to blame
+                # but the kernel as a whole; what has not run fails.
+                result.events.append(f"boot {result.boots}: {problem}")
+                for test in state.unfinished():
+                    test.status = "not run"
+                    test.output.append(f"did not run: {problem}")
+                break
+            culprit.status = "hung" if problem.startswith(("no output", "took")) else "crashed"
+            culprit.output.append(problem)
+            result.events.append(f"test {culprit.name}: {problem}")
+            if not culprit.number:
+                break
+            first = culprit.number + 1
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if state.spoofed:
+        result.events.append(f"{state.spoofed} result lines without this run's nonce were ignored")
+    if state.mismatches:
+        result.events.append("the kernel's test list differs from the lab's test sources: "
+                             + "; ".join(state.mismatches[:3]))
+    result.boot_output = state.boot_lines
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def run_make_all(targets, jobs):
+    """Builds several kernels in one make; failures are left for grade_kernel
+    to find and report one by one."""
+    subprocess.run(["make", "-s", "-C", str(ROOT), f"-j{max(1, jobs)}", "-k"] + targets,
+                   capture_output=True)
