@@ -156,8 +156,10 @@ $(foreach N,$(NUMBERS),$(eval grade-lesson$(N): ; \
 grade:
 	@$(PYTHON) grader/grade $(if $(filter solution,$(VARIANT)),--solution)
 
-DEBIAN_PACKAGES := build-essential nasm binutils grub-pc-bin grub-common xorriso mtools \
-                   qemu-system-x86 bochs bochsbios vgabios gdb python3
+# The lab's tools; qemu-system-gui gives QEMU its window at a desktop.
+DEBIAN_PACKAGES := make gcc binutils nasm grub-pc-bin grub-common xorriso mtools \
+                   qemu-system-x86 qemu-system-gui bochs bochsbios vgabios gdb python3 \
+                   util-linux
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \

@@ -60,7 +60,7 @@ def qemu_command(iso, *, headless=True, debug=False, exit_device=True, log=None)
     a status. log: a file for QEMU's log of CPU resets and exceptions."""
     require(QEMU)
     command = [QEMU, "-cdrom", str(iso), "-m", f"{MEMORY_MB}M", "-serial", "stdio",
-               "-no-reboot", "-monitor", "none"]
+               "-no-reboot", "-monitor", "none", "-nic", "none"]
     command += ["-display", "none"] if headless else ["-no-shutdown"]
     if exit_device:
         command += QEMU_EXIT_DEVICE

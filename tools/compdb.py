@@ -1,0 +1,27 @@
+#!/usr/bin/env python3
+"""compdb.py CC FLAGS... - print compile_commands.json for every C file of the
+lab, so that clangd and other editors resolve includes the way make does."""
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main():
+    compiler_and_flags = sys.argv[1:]
+    entries = []
+    for folder in ("common", "lessons", "solutions"):
+        for source in sorted((ROOT / folder).rglob("*.c")):
+            entries.append({
+                "directory": str(ROOT),
+                "file": str(source),
+                "arguments": compiler_and_flags + ["-DLESSON_NAME=\"editor\"", "-c", str(source)],
+            })
+    json.dump(entries, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()
