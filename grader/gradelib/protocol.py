@@ -36,6 +36,7 @@ class TestResult:
     kind: str                 # lecture, homework or bonus
     status: str = "not run"   # passed, failed, crashed, hung, not run
     score: int = 0
+    hidden: bool = False      # from an instructor's --extra-tests file
     output: list = field(default_factory=list)  # diagnostics and reports
 
     @property
@@ -47,8 +48,9 @@ def expected_tests(files):
     """The tests declared in these source files: {name: TestResult}."""
     tests = {}
     for path in files:
+        hidden = Path(path).name.startswith("tests_hidden_")
         for kind, name, points in DECLARATION.findall(Path(path).read_text(errors="replace")):
-            tests[name] = TestResult(0, name, int(points), KINDS[kind or None])
+            tests[name] = TestResult(0, name, int(points), KINDS[kind or None], hidden=hidden)
     return tests
 
 

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from xml.etree import ElementTree
 
-from .runner import ROOT
 
 KERNEL_ADDRESS = re.compile(r"0x(ffffffff8[0-9a-f]{7})\b")
 
@@ -32,7 +31,7 @@ def full_marks(results):
         r.built for r in results)
 
 
-def symbolize(lines, elf):
+def symbolize(lines, elf, root):
     """Appends ' <function at file:line>' to kernel addresses in report lines."""
     addresses = sorted({m for line in lines for m in KERNEL_ADDRESS.findall(line)})
     if not addresses or not elf.exists() or shutil.which("addr2line") is None:
@@ -45,7 +44,7 @@ def symbolize(lines, elf):
         for index, address in enumerate(addresses):
             function, place = names[2 * index], names[2 * index + 1]
             if function != "??":
-                pairs[address] = f"{function} at {place.replace(str(ROOT) + '/', '')}"
+                pairs[address] = f"{function} at {place.replace(str(root) + '/', '')}"
     return [KERNEL_ADDRESS.sub(
         lambda m: m.group(0) + (f" <{pairs[m.group(1)]}>" if m.group(1) in pairs else ""), line)
         for line in lines]
@@ -63,45 +62,68 @@ def first_problem(test):
     return ""
 
 
-def print_table(results, variant, emu, width=shutil.get_terminal_size((110, 20)).columns):
+def render_table(results, variant, emu, width=None):
+    """The score table as text; lines are cut to `width` if given."""
+    out = []
     for result in results:
-        print(f"\n{result.kernel} (lesson {result.lesson}, {variant}, {emu}): "
-              f"{result.boots} boot{'s' if result.boots != 1 else ''}, {result.seconds:.1f} s")
+        out.append(f"\n{result.kernel} (lesson {result.lesson}, {variant}, {emu}): "
+                   f"{result.boots} boot{'s' if result.boots != 1 else ''}, "
+                   f"{result.seconds:.1f} s")
         if not result.built:
-            print("  the kernel did not compile:")
-            for line in result.build_log.splitlines()[:40]:
-                print(f"    {line}")
+            out.append("  the kernel did not compile:")
+            out += [f"    {line}" for line in result.build_log.splitlines()[:60]]
             continue
-        print(f"  {'#':>3}  {'test':<52} {'points':>6}  result")
+        out.append(f"  {'#':>3}  {'test':<52} {'points':>6}  result")
         for test in sorted(result.tests.values(), key=lambda t: t.number or 1 << 30):
             status = "ok" if test.passed else test.status.upper()
             line = (f"  {test.number or '-':>3}  {test_name(result, test):<52} "
                     f"{test.score:>2}/{test.points:<3}  {status}")
             if not test.passed:
                 line += "  " + first_problem(test)
-            print(line[:max(width, 80)] if sys.stdout.isatty() else line)
+            out.append(line[:max(width, 80)] if width else line)
         for event in result.events:
-            print(f"  ! {event}")
+            out.append(f"  ! {event}")
+        failed = [t for t in result.tests.values() if not t.passed]
+        for test in failed[:MAX_HINTS]:
+            out.append(f"  {test.name}: {reproduce_hint(result, test)}")
     points, maximum, bonus, bonus_max = score(results)
-    print(f"\nTotal: {points}/{maximum}" + (f" + bonus {bonus}/{bonus_max}" if bonus_max else "")
-          + (" - full marks" if full_marks(results) else ""))
+    out.append(f"\nTotal: {points}/{maximum}" +
+               (f" + bonus {bonus}/{bonus_max}" if bonus_max else "") +
+               (" - full marks" if full_marks(results) else ""))
+    return "\n".join(out)
+
+
+def print_table(results, variant, emu):
+    width = shutil.get_terminal_size((110, 20)).columns if sys.stdout.isatty() else None
+    print(render_table(results, variant, emu, width))
+
+
+def failure_details(result, test):
+    """A failed test's whole output, kernel addresses symbolised."""
+    elf = result.root / "build" / f"{result.kernel}.elf"
+    return symbolize(test.output, elf, result.root)
+
+
+MAX_HINTS = 10
 
 
 def reproduce_hint(result, test):
-    kind = "solution" if result.kernel.startswith("solution") else "lesson"
+    """make commands that boot just this test, and the same under GDB."""
     number = re.sub(r"\D", "", result.kernel.split("-")[0])
-    return (f"reproduce: tools/mkiso build/{result.kernel}.elf /tmp/t.iso "
-            f"'mode=test ktest.only={test.name}' && tools/boot /tmp/t.iso"
-            f"   debug: make debug-lesson{number}{' SOLUTION=1' if kind == 'solution' else ''}")
+    options = f" ONLY={test.name}"
+    if result.kernel.startswith("solution"):
+        options += " SOLUTION=1"
+    if result.flavour:
+        options += f" FLAVOUR={result.flavour}"
+    return f"make test-lesson{number}{options}   (GDB: make debug-lesson{number}{options})"
 
 
 def gradescope_json(results, seconds):
     points, maximum, bonus, _ = score(results)
     tests = []
     for result in results:
-        elf = ROOT / "build" / f"{result.kernel}.elf"
         for test in sorted(result.tests.values(), key=lambda t: t.number or 1 << 30):
-            output = symbolize(test.output, elf) if not test.passed else []
+            output = failure_details(result, test) if not test.passed else []
             if not result.built:
                 output = result.build_log.splitlines()
             elif not test.passed:
@@ -113,6 +135,7 @@ def gradescope_json(results, seconds):
                 "status": "passed" if test.passed else "failed",
                 "output": "\n".join(output),
                 "tags": [test.kind, result.lesson],
+                "visibility": "after_published" if test.hidden else "visible",
                 "extra_data": {"kind": test.kind, "lesson": result.lesson,
                                "kernel": result.kernel, "result": test.status},
             })

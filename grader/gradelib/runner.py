@@ -34,26 +34,28 @@ class KernelResult:
     boots: int = 0
     seconds: float = 0.0
     build_log: str = ""
+    root: Path = ROOT     # the lab copy it was built in
+    boot_output: list = field(default_factory=list)
 
     @property
     def built(self):
         return not self.build_log
 
 
-def run_make(target, env=None):
-    return subprocess.run(["make", "-s", "-C", str(ROOT), target], capture_output=True,
-                          text=True, env=env)
+def run_make(target, root=ROOT):
+    return subprocess.run(["make", "-s", "-C", str(root), target], capture_output=True,
+                          text=True)
 
 
-def kernels_of(number):
+def kernels_of(number, root=ROOT):
     """The kernels of lesson `number`: lessonN and its flavours (lessonN-F)."""
-    result = run_make(f"print-kernels-{number}")
+    result = run_make(f"print-kernels-{number}", root)
     return result.stdout.split()
 
 
-def test_files(lesson, flavour, flavours, extra_tests=()):
+def test_files(lesson, flavour, flavours, root=ROOT):
     """The test sources compiled into a kernel of this flavour (as the Makefile picks them)."""
-    folder = ROOT / "lessons" / lesson
+    folder = root / "lessons" / lesson
     files = []
     for path in sorted(folder.glob("tests*.c")):
         suffix = path.stem[len("tests"):].lstrip("_")
@@ -61,7 +63,7 @@ def test_files(lesson, flavour, flavours, extra_tests=()):
             continue  # tests_F.c: only in flavour F, where it replaces tests.c
         flavoured = folder / f"{path.stem}_{flavour}.c"
         files.append(flavoured if flavour and flavoured.exists() else path)
-    return files + list(extra_tests)
+    return files
 
 
 def make_iso(elf, iso, command_line):
@@ -171,14 +173,15 @@ def boot_bochs(iso, state, timeouts, workdir):
     return None if state.ended else f"the kernel stopped after '{last}'"
 
 
-def grade_kernel(lesson, kernel, flavours, emu="qemu", timeouts=Timeouts(), extra_tests=(),
-                 make_env=None):
+def grade_kernel(lesson, kernel, flavours, emu="qemu", timeouts=Timeouts(), root=ROOT):
+    """Grades build/KERNEL.elf of the lab at `root` (the lab itself, or a
+    temporary copy with a submission laid over it)."""
     flavour = kernel.split("-", 1)[1] if "-" in kernel else ""
-    tests = protocol.expected_tests(test_files(lesson, flavour, flavours, extra_tests))
-    result = KernelResult(lesson, kernel, flavour, tests)
+    tests = protocol.expected_tests(test_files(lesson, flavour, flavours, root))
+    result = KernelResult(lesson, kernel, flavour, tests, root=root)
     started = time.monotonic()
 
-    build = run_make(f"build/{kernel}.elf", env=make_env)
+    build = run_make(f"build/{kernel}.elf", root)
     if build.returncode != 0:
         result.build_log = (build.stdout + build.stderr).strip() or "make failed"
         for test in tests.values():
@@ -197,7 +200,7 @@ def grade_kernel(lesson, kernel, flavours, emu="qemu", timeouts=Timeouts(), extr
             if first:
                 command_line += f" ktest.from={first}"
             iso = workdir / f"boot{result.boots}.iso"
-            make_iso(ROOT / "build" / f"{kernel}.elf", iso, command_line)
+            make_iso(root / "build" / f"{kernel}.elf", iso, command_line)
             result.boots += 1
             state.running, state.ended = "", False
             problem = boot(iso, state, timeouts, workdir)
@@ -230,8 +233,8 @@ def grade_kernel(lesson, kernel, flavours, emu="qemu", timeouts=Timeouts(), extr
     return result
 
 
-def run_make_all(targets, jobs):
+def run_make_all(targets, jobs, root=ROOT):
     """Builds several kernels in one make; failures are left for grade_kernel
     to find and report one by one."""
-    subprocess.run(["make", "-s", "-C", str(ROOT), f"-j{max(1, jobs)}", "-k"] + targets,
+    subprocess.run(["make", "-s", "-C", str(root), f"-j{max(1, jobs)}", "-k"] + targets,
                    capture_output=True)
