@@ -36,6 +36,9 @@ static struct {
     struct kjmp_buf resume;
 } catcher;
 
+static char nonce[NONCE_SIZE] = "none";
+static const char NONCE_KEY[] = "nonce=";
+
 static const char *const kind_names[] = {
     [KTEST_LECTURE] = "lecture", [KTEST_HOMEWORK] = "homework", [KTEST_BONUS] = "bonus"};
 
@@ -112,6 +115,26 @@ bool ktest_catch_fault(void (*fn)(void *arg), void *arg, struct ktest_fault *fau
     return false;
 }
 
+/* Overwrites the value of "nonce=VALUE" in `command_line` with 'x's. */
+static void blank_nonce(char *command_line)
+{
+    for (char *at = command_line; at != NULL && *at; at++) {
+        if (strncmp(at, NONCE_KEY, sizeof(NONCE_KEY) - 1) == 0 &&
+            (at == command_line || at[-1] == ' ')) {
+            for (at += sizeof(NONCE_KEY) - 1; *at && *at != ' '; at++)
+                *at = 'x';
+            return;
+        }
+    }
+}
+
+void ktest_take_nonce(char *command_line, char *loader_command_line)
+{
+    cmdline_get(command_line, "nonce", nonce, sizeof(nonce));
+    blank_nonce(command_line);
+    blank_nonce(loader_command_line);
+}
+
 /* Runs one test; afterwards current.failed says how it went. Kept apart
  * from the loop so that no local variable lives across kjmp_set. */
 static void run_one(const struct ktest *test)
@@ -174,8 +197,7 @@ static unsigned collect_tests(const struct ktest **tests)
 
 _Noreturn void ktest_run_all(const char *lesson, const char *command_line)
 {
-    char nonce[NONCE_SIZE] = "none", only[FILTER_SIZE] = "", from[FILTER_SIZE] = "";
-    cmdline_get(command_line, "nonce", nonce, sizeof(nonce));
+    char only[FILTER_SIZE] = "", from[FILTER_SIZE] = "";
     cmdline_get(command_line, "ktest.only", only, sizeof(only));
     cmdline_get(command_line, "ktest.from", from, sizeof(from));
     unsigned first = from[0] ? parse_unsigned(from) : 1;

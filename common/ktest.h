@@ -116,6 +116,13 @@ struct ktest_fault {
  * *fault; the exception then does not fail the test. */
 bool ktest_catch_fault(void (*fn)(void *arg), void *arg, struct ktest_fault *fault);
 
+/* Takes the grader's nonce (nonce=...) off the command line before any
+ * lesson code runs, blanking it in both copies: result lines carry it, and
+ * code that never saw it cannot print lines the grader accepts. (Ring-0 code
+ * determined to cheat can still hunt for it in memory; the real safeguard is
+ * that the grader builds the tests from its own sources.) */
+void ktest_take_nonce(char *command_line, char *loader_command_line);
+
 /* Runs the tests (filtered by the command line's ktest.only=NAME[,NAME...]
  * and ktest.from=NUMBER), prints the protocol and leaves the emulator. */
 _Noreturn void ktest_run_all(const char *lesson, const char *command_line);

@@ -89,20 +89,21 @@ void multiboot2_parse(uint32_t magic, phys_addr_t info)
     if (magic != MULTIBOOT2_BOOT_MAGIC)
         panic("not booted by a Multiboot2 loader (magic 0x%x)", magic);
 
-    const uint8_t *start = phys_to_virt(info);
+    uint8_t *start = phys_to_virt(info);
     uint32_t total_size = *(const uint32_t *)start;
     boot_info.info_start = info;
     boot_info.info_end = info + total_size;
 
-    const uint8_t *at = start + TAG_ALIGNMENT; /* skip total_size and reserved */
+    uint8_t *at = start + TAG_ALIGNMENT; /* skip total_size and reserved */
     while (at < start + total_size) {
-        const struct mb2_tag *tag = (const void *)at;
+        struct mb2_tag *tag = (void *)at;
         if (tag->type == TAG_END)
             break;
         switch (tag->type) {
         case TAG_COMMAND_LINE:
+            boot_info.loader_command_line = ((struct mb2_tag_string *)tag)->string;
             copy_string(boot_info.command_line, sizeof(boot_info.command_line),
-                        ((const struct mb2_tag_string *)tag)->string);
+                        boot_info.loader_command_line);
             break;
         case TAG_LOADER_NAME:
             copy_string(boot_info.loader_name, sizeof(boot_info.loader_name),

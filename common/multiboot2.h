@@ -37,6 +37,7 @@ enum {
 
 struct boot_info {
     char command_line[BOOT_MAX_COMMAND_LINE];
+    char *loader_command_line; /* the original, inside the Multiboot2 information */
     char loader_name[BOOT_MAX_LOADER_NAME];
     struct memory_region memory_map[BOOT_MAX_REGIONS];
     size_t memory_map_count;

@@ -255,6 +255,19 @@ KTEST(map_without_usable_memory, 2)
     KEXPECT_EQ(pmm_alloc_frame(), PMM_NO_FRAME);
 }
 
+KTEST(map_never_hands_out_frame_zero, 1)
+{
+    static const struct memory_region map[] = {REGION(0x0, 0x4000, MEMORY_USABLE)};
+    use_map(map, ARRAY_SIZE(map), NULL, 0); /* nothing reserved: still not frame 0 */
+    phys_addr_t frames[8];
+    size_t n = drain(frames, ARRAY_SIZE(frames));
+    KEXPECT_EQ(n, 3);
+    for (size_t i = 0; i < n; i++)
+        KEXPECT_NE(frames[i], 0);
+}
+
+/* A region whose end passes 2^64 must neither hang the loops nor wrap round
+ * to mark (or free) low memory. */
 KTEST(map_region_wrapping_past_2_64, 1)
 {
     static const struct memory_region map[] = {

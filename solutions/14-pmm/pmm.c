@@ -130,6 +130,7 @@ void pmm_init_map(const struct memory_region *map, size_t map_count,
         frames_touching(reserved[i].start, reserved[i].end, &first, &last);
         mark_frames(first, last, true);
     }
+    mark_frames(0, 1, true); /* frame 0 is PMM_NO_FRAME: never hand it out */
 
     memcpy(pmm.reserved, pmm.used, words * sizeof(uint64_t));
     for (size_t frame = 0; frame < pmm.frame_count; frame++) {
@@ -139,13 +140,27 @@ void pmm_init_map(const struct memory_region *map, size_t map_count,
     pmm.stats.total_frames = pmm.stats.free_frames;
 }
 
-static bool ranges_overlap(phys_addr_t start, phys_addr_t end, const struct phys_range *range)
+/* The end of whatever [start, end) overlaps - a reserved range or a
+ * non-usable region of the map - or 0 if nothing does. */
+static phys_addr_t overlapping_end(phys_addr_t start, phys_addr_t end,
+                                   const struct phys_range *reserved, size_t reserved_count)
 {
-    return start < range->end && range->start < end;
+    for (size_t r = 0; r < reserved_count; r++) {
+        if (start < reserved[r].end && reserved[r].start < end)
+            return reserved[r].end;
+    }
+    for (size_t i = 0; i < boot_info.memory_map_count; i++) {
+        const struct memory_region *region = &boot_info.memory_map[i];
+        phys_addr_t region_last = region_end(region->base, region->length);
+        if (region->type != MEMORY_USABLE && start < region_last && region->base < end)
+            return region_last;
+    }
+    return 0;
 }
 
-/* The lowest page-aligned address in usable memory where `size` bytes fit
- * without touching a reserved range, or PMM_NO_FRAME. */
+/* A page-aligned place in usable memory for `size` bytes that touches no
+ * reserved range and no non-usable region: the first that fits, taking the
+ * usable regions in map order. PMM_NO_FRAME if there is none. */
 static phys_addr_t find_storage(size_t size, const struct phys_range *reserved,
                                 size_t reserved_count)
 {
@@ -155,12 +170,10 @@ static phys_addr_t find_storage(size_t size, const struct phys_range *reserved,
             continue;
         phys_addr_t end = MIN(region_end(region->base, region->length), PMM_MEMORY_LIMIT);
         phys_addr_t start = ALIGN_UP(region->base, PAGE_SIZE);
-        for (size_t r = 0; r < reserved_count && start + size <= end; r++) {
-            if (ranges_overlap(start, start + size, &reserved[r])) {
-                start = ALIGN_UP(reserved[r].end, PAGE_SIZE);
-                r = (size_t)-1; /* moved: check every range again */
-            }
-        }
+        phys_addr_t blocker;
+        while (start + size <= end &&
+               (blocker = overlapping_end(start, start + size, reserved, reserved_count)) != 0)
+            start = ALIGN_UP(blocker, PAGE_SIZE); /* skip past it and look again */
         if (start + size <= end)
             return start;
     }
