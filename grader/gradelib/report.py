@@ -81,7 +81,8 @@ def render_table(results, variant, emu, width=None):
             if not test.passed:
                 line += "  " + first_problem(test)
             out.append(line[:max(width, 80)] if width else line)
-        for event in result.events:
+        elf = result.root / "build" / f"{result.kernel}.elf"
+        for event in symbolize(result.events, elf, result.root):
             out.append(f"  ! {event}")
         failed = [t for t in result.tests.values() if not t.passed]
         for test in failed[:MAX_HINTS]:

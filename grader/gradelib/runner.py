@@ -109,6 +109,12 @@ def read_lines(process, state, timeouts, on_line):
         selector.close()
 
 
+EXCEPTION_NAMES = {0: "#DE", 1: "#DB", 3: "#BP", 6: "#UD", 8: "#DF", 10: "#TS", 11: "#NP",
+                   12: "#SS", 13: "#GP", 14: "#PF"}
+QEMU_INTERRUPT = re.compile(r"^\s*\d+: v=([0-9a-f]+) e=([0-9a-f]+) .*? IP=[0-9a-f]+:([0-9a-f]+)",
+                            re.M)
+
+
 def triple_fault_report(log_path):
     """QEMU's account of a triple fault (-d int,cpu_reset), or ''."""
     try:
@@ -117,9 +123,28 @@ def triple_fault_report(log_path):
         return ""
     if "Triple fault" not in text:
         return ""
-    exceptions = re.findall(r"check_exception old: 0x\w+ new 0x(\w+)", text)
-    last = f"; the last exceptions were vectors {', '.join(exceptions[-3:])}" if exceptions else ""
+    chain = []
+    for vector, error, rip in QEMU_INTERRUPT.findall(text)[-3:]:
+        vector = int(vector, 16)
+        chain.append(f"{EXCEPTION_NAMES.get(vector, f'vector {vector}')} "
+                     f"(error 0x{int(error, 16):x}) at 0x{rip}")
+    last = f"; the last exceptions QEMU logged: {' -> '.join(chain)}" if chain else ""
     return f"triple fault (the CPU reset itself){last}"
+
+
+def bochs_panic_report(log_path):
+    """Bochs's PANIC line (e.g. a triple fault: '3rd (13) exception with no
+    resolution'), or ''."""
+    try:
+        text = Path(log_path).read_text(errors="replace")
+    except OSError:
+        return ""
+    match = re.search(r">>PANIC<< (.*)", text)
+    if match is None or "Shutdown port" in match.group(1):
+        return ""
+    detail = match.group(1).strip()
+    kind = "triple fault: " if "3rd" in detail and "exception" in detail else ""
+    return f"{kind}Bochs stopped: {detail}"
 
 
 def boot_qemu(iso, state, timeouts, workdir):
@@ -146,7 +171,7 @@ def boot_qemu(iso, state, timeouts, workdir):
 
 
 def boot_bochs(iso, state, timeouts, workdir):
-    command, serial_path, _ = emulators.bochs_files(iso, workdir, interactive=False)
+    command, serial_path, log_path = emulators.bochs_files(iso, workdir, interactive=False)
     serial_path.touch()
     with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL) as process:
@@ -173,7 +198,9 @@ def boot_bochs(iso, state, timeouts, workdir):
     last = next((line.strip() for line in reversed(lines) if line.strip()), "(nothing)")
     if stopped:
         return f"{stopped} after '{last}'"
-    return None if state.ended else f"the kernel stopped after '{last}'"
+    if state.ended:
+        return None
+    return bochs_panic_report(log_path) or f"the kernel stopped after '{last}'"
 
 
 def grade_kernel(lesson, kernel, flavours, emu="qemu", timeouts=Timeouts(), root=ROOT):

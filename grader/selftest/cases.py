@@ -8,7 +8,7 @@ crash, flood the log, lie); each must get a clear verdict and never full marks.
 A case edits one file of a pristine lab copy: `find` must occur exactly once
 in it and is replaced by `replace`."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass
@@ -22,6 +22,7 @@ class Case:
     verdict: str = ""      # a regular expression the report must contain
     kernel: str = "solution"  # which build to grade: solution or lesson (starter)
     same_score_as_starter: bool = False
+    emu: str = "qemu"
 
 
 PMM = "solutions/14-pmm/pmm.c"
@@ -94,4 +95,12 @@ PATHOLOGICAL = [
          verdict=r"result lines without this run's nonce were ignored"),
     Case("does not compile", "14-pmm", PMM, PMM_INIT, "void pmm_init(void)\n{{\n",
          verdict=r"did not compile"),
+]
+
+# The same verdicts under Bochs, where hangs, crashes and exits look different.
+BOCHS_PATHOLOGICAL = [
+    replace(case, name=case.name + " (Bochs)", emu="bochs",
+            verdict=case.verdict.replace("triple fault", "triple fault: Bochs stopped"))
+    for case in PATHOLOGICAL
+    if case.name in ("boot hang", "triple fault", "hang inside one test", "spoofed result lines")
 ]
