@@ -30,12 +30,16 @@ NASMFLAGS := -f elf64
 LESSONS := $(sort $(notdir $(wildcard lessons/[0-9][0-9]-*)))
 NUMBERS := $(foreach L,$(LESSONS),$(firstword $(subst -, ,$(L))))
 
-COMMON_C   := $(filter-out common/main.c,$(wildcard common/*.c))
+# SAN=1: every kernel built with -fsanitize=undefined into build/san/, the
+# checks reported by common/ubsan.c (compiled without the flag itself).
+SAN ?= 0
+SANITIZE := $(if $(filter 1,$(SAN)),-fsanitize=undefined)
+COMMON_C   := $(filter-out common/main.c $(if $(SANITIZE),,common/ubsan.c),$(wildcard common/*.c))
 COMMON_ASM := $(wildcard common/*.asm)
 
 INCLUDES := -Icommon $(addprefix -Ilessons/,$(LESSONS))
 
-BUILD := build
+BUILD := build$(if $(SANITIZE),/san)
 SOLUTION ?= 0
 VARIANT := $(if $(filter 1 yes true,$(SOLUTION)),solution,lesson)
 
@@ -77,7 +81,7 @@ $(BUILD)/$$(KERNEL).elf: $$(call object,$$(SRCS_$$(KERNEL))) $(BUILD)/obj/$$(KER
 $(BUILD)/obj/$$(KERNEL)/main.o: common/main.c
 	@mkdir -p $$(@D)
 	@echo "  CC      $$@"
-	@$(CC) $(CFLAGS) $(INCLUDES) -DLESSON_NAME='"$(1)"' -DLESSON_FLAVOUR='"$(4)"' \
+	@$(CC) $(CFLAGS) $(SANITIZE) $(INCLUDES) -DLESSON_NAME='"$(1)"' -DLESSON_FLAVOUR='"$(4)"' \
 	    -DLESSON_BUILD='"$(if $(filter solution,$(3)),reference,starter)"' -MMD -MP -c $$< -o $$@
 endef
 
@@ -94,7 +98,7 @@ kernel_name = $(VARIANT)$(1)$(if $(and $(FLAVOUR),$(filter $(FLAVOUR),$(FLAVOURS
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP -c $< -o $@
+	@$(CC) $(CFLAGS) $(if $(filter common/ubsan.c,$<),,$(SANITIZE)) $(INCLUDES) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/%.o: %.asm
 	@mkdir -p $(@D)
@@ -191,6 +195,7 @@ help:
 	@echo ""
 	@echo "  make lessonN          build build/lessonN.iso and .elf (N = $(NUMBERS))"
 	@echo "  make lessonN SOLUTION=1   the same with the reference solution (build/solutionN.*)"
+	@echo "  make ... SAN=1        any target with -fsanitize=undefined kernels (build/san/)"
 	@echo "  make run-lessonN      boot the demo in QEMU (serial output on this terminal)"
 	@echo "  make test-lessonN     boot the in-kernel tests in QEMU and show their output"
 	@echo "                        (ONLY=name[,name] runs just those tests)"

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from xml.etree import ElementTree
 
+from .runner import kernel_elf
+
 
 KERNEL_ADDRESS = re.compile(r"0x(ffffffff8[0-9a-f]{7})\b")
 
@@ -81,7 +83,7 @@ def render_table(results, variant, emu, width=None):
             if not test.passed:
                 line += "  " + first_problem(test)
             out.append(line[:max(width, 80)] if width else line)
-        elf = result.root / "build" / f"{result.kernel}.elf"
+        elf = kernel_elf(result.root, result.kernel)
         for event in symbolize(result.events, elf, result.root):
             out.append(f"  ! {event}")
         failed = [t for t in result.tests.values() if not t.passed]
@@ -101,7 +103,7 @@ def print_table(results, variant, emu):
 
 def failure_details(result, test):
     """A failed test's whole output, kernel addresses symbolised."""
-    elf = result.root / "build" / f"{result.kernel}.elf"
+    elf = kernel_elf(result.root, result.kernel)
     return symbolize(test.output, elf, result.root)
 
 

@@ -17,6 +17,12 @@ from . import emulators, protocol
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 OUTPUT_LIMIT = 1024 * 1024  # bytes of serial output per boot
+# SAN=1 in the environment: the Makefile builds -fsanitize=undefined kernels there.
+BUILD = "build/san" if os.environ.get("SAN") == "1" else "build"
+
+
+def kernel_elf(root, kernel):
+    return Path(root) / BUILD / f"{kernel}.elf"
 
 
 @dataclass
@@ -211,7 +217,7 @@ def grade_kernel(lesson, kernel, flavours, emu="qemu", timeouts=Timeouts(), root
     result = KernelResult(lesson, kernel, flavour, tests, root=root)
     started = time.monotonic()
 
-    build = run_make(f"build/{kernel}.elf", root)
+    build = run_make(f"{BUILD}/{kernel}.elf", root)
     if build.returncode != 0:
         result.build_log = (build.stdout + build.stderr).strip() or "make failed"
         for test in tests.values():
@@ -230,7 +236,7 @@ def grade_kernel(lesson, kernel, flavours, emu="qemu", timeouts=Timeouts(), root
             if first:
                 command_line += f" ktest.from={first}"
             iso = workdir / f"boot{result.boots}.iso"
-            make_iso(root / "build" / f"{kernel}.elf", iso, command_line)
+            make_iso(kernel_elf(root, kernel), iso, command_line)
             result.boots += 1
             state.running, state.ended = "", False
             problem = boot(iso, state, timeouts, workdir)
@@ -240,6 +246,9 @@ def grade_kernel(lesson, kernel, flavours, emu="qemu", timeouts=Timeouts(), root
             if culprit is None:
                 # Down before any test started, or between tests: nobody to blame
                 # but the kernel as a whole; what has not run fails.
+                crash = [line.strip(" *") for line in state.boot_lines if line.startswith("*** ")]
+                if crash:
+                    problem += f" ({crash[-1]})"
                 result.events.append(f"boot {result.boots}: {problem}")
                 for test in state.unfinished():
                     test.status = "not run"
@@ -282,7 +291,7 @@ def grade_lessons(lessons, solution=False, emu="qemu", timeouts=Timeouts(), jobs
                 kernel = "solution" + kernel[len("lesson"):]
             plan.append((lesson, kernel, flavours))
     # One make builds everything first (in parallel); then the boots.
-    run_make_all([f"build/{kernel}.elf" for _, kernel, _ in plan], jobs, root)
+    run_make_all([f"{BUILD}/{kernel}.elf" for _, kernel, _ in plan], jobs, root)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(grade_kernel, lesson, kernel, flavours, emu, timeouts, root)
                    for lesson, kernel, flavours in plan]
