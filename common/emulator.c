@@ -4,9 +4,9 @@
 #include "x86.h"
 
 enum {
-    QEMU_DEBUG_EXIT_PORT = 0xF4,   /* -device isa-debug-exit,iobase=0xf4 */
-    BOCHS_SHUTDOWN_PORT = 0x8900,  /* "Shutdown" written here stops Bochs */
-    QEMU_ACPI_PM1A_CNT = 0x604,    /* ACPI power-off on QEMU's i440fx machine */
+    QEMU_DEBUG_EXIT_PORT = 0xF4,  /* -device isa-debug-exit,iobase=0xf4 */
+    BOCHS_SHUTDOWN_PORT = 0x8900, /* "Shutdown" written here stops Bochs */
+    QEMU_ACPI_PM1A_CNT = 0x604,   /* ACPI power-off on QEMU's i440fx machine */
     BOCHS_ACPI_PM1A_CNT = 0xB004,
     ACPI_SLEEP_S5 = 0x2000,
 };

@@ -24,8 +24,8 @@ struct __attribute__((packed)) idt_pointer {
 
 #define IDT_INTERRUPT_GATE 0x8E /* present, ring 0, interrupts stay disabled */
 
-extern const uint64_t isr_table[EXCEPTION_VECTORS]; /* isr.asm */
-extern char kernel_stack_bottom[], kernel_stack_top[];  /* boot.asm */
+extern const uint64_t isr_table[EXCEPTION_VECTORS];    /* isr.asm */
+extern char kernel_stack_bottom[], kernel_stack_top[]; /* boot.asm */
 
 static struct idt_entry idt[EXCEPTION_VECTORS];
 static exception_handler_t handlers[EXCEPTION_VECTORS];
@@ -121,7 +121,7 @@ static void print_page_fault_cause(uint64_t error_code)
 {
     kprintf("  cause: %s during a %s in %s mode%s%s\n",
             error_code & PF_PRESENT ? "protection violation" : "page not present",
-            error_code & PF_FETCH ? "instruction fetch"
+            error_code & PF_FETCH   ? "instruction fetch"
             : error_code & PF_WRITE ? "write"
                                     : "read",
             error_code & PF_USER ? "user" : "kernel",

@@ -17,11 +17,11 @@ enum {
 };
 
 /* Page-fault error code bits (Intel SDM vol. 3, 4.7). */
-#define PF_PRESENT (1u << 0) /* 1: protection violation; 0: page not present */
-#define PF_WRITE   (1u << 1) /* the access was a write */
-#define PF_USER    (1u << 2) /* the access came from ring 3 */
+#define PF_PRESENT      (1u << 0) /* 1: protection violation; 0: page not present */
+#define PF_WRITE        (1u << 1) /* the access was a write */
+#define PF_USER         (1u << 2) /* the access came from ring 3 */
 #define PF_RESERVED_BIT (1u << 3)
-#define PF_FETCH   (1u << 4) /* an instruction fetch (no-execute page) */
+#define PF_FETCH        (1u << 4) /* an instruction fetch (no-execute page) */
 
 /* What isr.asm saves, lowest address first. */
 struct interrupt_frame {

@@ -26,9 +26,9 @@ enum {
     DOUBLE_FAULT_STACK_SIZE = 8192,
     GDT_ENTRIES = 5, /* null, code, data, TSS (two entries) */
 };
-#define SEGMENT_KERNEL_CODE 0x00209A0000000000ull /* present, ring 0, code, L=1 */
-#define SEGMENT_KERNEL_DATA 0x0000920000000000ull /* present, ring 0, data */
-#define SEGMENT_TSS_AVAILABLE 0x89ull             /* present, 64-bit TSS */
+#define SEGMENT_KERNEL_CODE   0x00209A0000000000ull /* present, ring 0, code, L=1 */
+#define SEGMENT_KERNEL_DATA   0x0000920000000000ull /* present, ring 0, data */
+#define SEGMENT_TSS_AVAILABLE 0x89ull               /* present, 64-bit TSS */
 
 static struct tss tss;
 static uint64_t gdt[GDT_ENTRIES];

@@ -27,8 +27,8 @@ static struct {
     const struct ktest *test; /* the one running, or NULL */
     bool failed;
     unsigned diagnostics;
-    struct kjmp_buf exit;     /* back to the runner */
-    void (*cleanup)(void);    /* from ktest_defer */
+    struct kjmp_buf exit;  /* back to the runner */
+    void (*cleanup)(void); /* from ktest_defer */
 } current;
 
 static struct {

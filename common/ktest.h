@@ -43,13 +43,12 @@ struct ktest {
 #define KTEST_DEFINE(test_name, test_points, test_kind)                                            \
     static void test_name(void);                                                                   \
     static const struct ktest ktest_entry_##test_name                                              \
-        __attribute__((section(".ktests"), used, aligned(8))) = {                                  \
-            .name = #test_name,                                                                    \
-            .run = test_name,                                                                      \
-            .points = test_points,                                                                 \
-            .kind = test_kind,                                                                     \
-            .file = __FILE__,                                                                      \
-            .line = __LINE__};                                                                     \
+        __attribute__((section(".ktests"), used, aligned(8))) = {.name = #test_name,               \
+                                                                 .run = test_name,                 \
+                                                                 .points = test_points,            \
+                                                                 .kind = test_kind,                \
+                                                                 .file = __FILE__,                 \
+                                                                 .line = __LINE__};                \
     static void test_name(void)
 
 #define KTEST(name, points)          KTEST_DEFINE(name, points, KTEST_LECTURE)
@@ -58,7 +57,7 @@ struct ktest {
 
 /* Records a failure of the running test with a diagnostic line. */
 __attribute__((format(printf, 3, 4))) void ktest_fail_at(const char *file, int line,
-                                                          const char *format, ...);
+                                                         const char *format, ...);
 /* Ends the running test now (it has failed already). */
 _Noreturn void ktest_abort(void);
 
@@ -81,22 +80,22 @@ _Noreturn void ktest_abort(void);
 void ktest_report_comparison(const char *file, int line, const char *check, const char *op,
                              unsigned long long actual, unsigned long long expected);
 
-#define KTEST_CONTINUE (void)0
-#define KEXPECT_EQ(a, b) KTEST_COMPARE(a, ==, b, KTEST_CONTINUE)
-#define KEXPECT_NE(a, b) KTEST_COMPARE(a, !=, b, KTEST_CONTINUE)
-#define KEXPECT_LT(a, b) KTEST_COMPARE(a, <, b, KTEST_CONTINUE)
-#define KEXPECT_LE(a, b) KTEST_COMPARE(a, <=, b, KTEST_CONTINUE)
-#define KEXPECT_GT(a, b) KTEST_COMPARE(a, >, b, KTEST_CONTINUE)
-#define KEXPECT_GE(a, b) KTEST_COMPARE(a, >=, b, KTEST_CONTINUE)
-#define KEXPECT_TRUE(x)  KTEST_COMPARE(!!(x), ==, 1, KTEST_CONTINUE)
-#define KEXPECT_FALSE(x) KTEST_COMPARE(!!(x), ==, 0, KTEST_CONTINUE)
-#define KEXPECT_NULL(p)  KTEST_COMPARE(p, ==, 0, KTEST_CONTINUE)
+#define KTEST_CONTINUE      (void)0
+#define KEXPECT_EQ(a, b)    KTEST_COMPARE(a, ==, b, KTEST_CONTINUE)
+#define KEXPECT_NE(a, b)    KTEST_COMPARE(a, !=, b, KTEST_CONTINUE)
+#define KEXPECT_LT(a, b)    KTEST_COMPARE(a, <, b, KTEST_CONTINUE)
+#define KEXPECT_LE(a, b)    KTEST_COMPARE(a, <=, b, KTEST_CONTINUE)
+#define KEXPECT_GT(a, b)    KTEST_COMPARE(a, >, b, KTEST_CONTINUE)
+#define KEXPECT_GE(a, b)    KTEST_COMPARE(a, >=, b, KTEST_CONTINUE)
+#define KEXPECT_TRUE(x)     KTEST_COMPARE(!!(x), ==, 1, KTEST_CONTINUE)
+#define KEXPECT_FALSE(x)    KTEST_COMPARE(!!(x), ==, 0, KTEST_CONTINUE)
+#define KEXPECT_NULL(p)     KTEST_COMPARE(p, ==, 0, KTEST_CONTINUE)
 #define KEXPECT_NOT_NULL(p) KTEST_COMPARE(p, !=, 0, KTEST_CONTINUE)
 
-#define KASSERT_EQ(a, b) KTEST_COMPARE(a, ==, b, ktest_abort())
-#define KASSERT_NE(a, b) KTEST_COMPARE(a, !=, b, ktest_abort())
-#define KASSERT_LE(a, b) KTEST_COMPARE(a, <=, b, ktest_abort())
-#define KASSERT_TRUE(x)  KTEST_COMPARE(!!(x), ==, 1, ktest_abort())
+#define KASSERT_EQ(a, b)    KTEST_COMPARE(a, ==, b, ktest_abort())
+#define KASSERT_NE(a, b)    KTEST_COMPARE(a, !=, b, ktest_abort())
+#define KASSERT_LE(a, b)    KTEST_COMPARE(a, <=, b, ktest_abort())
+#define KASSERT_TRUE(x)     KTEST_COMPARE(!!(x), ==, 1, ktest_abort())
 #define KASSERT_NOT_NULL(p) KTEST_COMPARE(p, !=, 0, ktest_abort())
 
 /* Runs `cleanup` when the running test ends, even if it crashed: for tests
@@ -106,9 +105,9 @@ void ktest_defer(void (*cleanup)(void));
 
 /* A CPU exception a test provoked on purpose. */
 struct ktest_fault {
-    unsigned vector;     /* e.g. VECTOR_PAGE_FAULT */
+    unsigned vector; /* e.g. VECTOR_PAGE_FAULT */
     uint64_t error_code;
-    uint64_t address;    /* CR2 for a page fault */
+    uint64_t address; /* CR2 for a page fault */
     uint64_t rip;
 };
 

@@ -65,8 +65,7 @@ static void parse_memory_map(const struct mb2_tag_memory_map *tag)
         entries = BOOT_MAX_REGIONS;
     }
     for (size_t i = 0; i < entries; i++) {
-        const struct mb2_memory_entry *entry =
-            (const void *)(tag->entries + i * tag->entry_size);
+        const struct mb2_memory_entry *entry = (const void *)(tag->entries + i * tag->entry_size);
         boot_info.memory_map[i] = (struct memory_region){
             .base = entry->base, .length = entry->length, .type = entry->type};
     }
@@ -76,8 +75,7 @@ static void parse_memory_map(const struct mb2_tag_memory_map *tag)
 static void parse_module(const struct mb2_tag_module *tag)
 {
     if (boot_info.module_count == BOOT_MAX_MODULES) {
-        kprintf("multiboot2: more than %d modules, ignoring \"%s\"\n", BOOT_MAX_MODULES,
-                tag->name);
+        kprintf("multiboot2: more than %d modules, ignoring \"%s\"\n", BOOT_MAX_MODULES, tag->name);
         return;
     }
     boot_info.modules[boot_info.module_count++] =

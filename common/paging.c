@@ -142,8 +142,7 @@ enum paging_status paging_translate(pte_t *pml4, uintptr_t virt, phys_addr_t *ph
 }
 
 /* Maps [start, end) of the kernel image with `flags`, page by page. */
-static void map_kernel_range(pte_t *page_table, const char *start, const char *end,
-                             uint64_t flags)
+static void map_kernel_range(pte_t *page_table, const char *start, const char *end, uint64_t flags)
 {
     for (uintptr_t virt = (uintptr_t)start; virt < (uintptr_t)end; virt += PAGE_SIZE) {
         if (virt == (uintptr_t)kernel_stack_guard)

@@ -22,13 +22,13 @@
 
 typedef uint64_t pte_t;
 
-#define PTE_PRESENT   (1ull << 0)
-#define PTE_WRITABLE  (1ull << 1)
-#define PTE_USER      (1ull << 2)
-#define PTE_ACCESSED  (1ull << 5)
-#define PTE_DIRTY     (1ull << 6)
-#define PTE_HUGE      (1ull << 7) /* in a PD: a 2 MiB page; in a PDPT: 1 GiB */
-#define PTE_NO_EXECUTE (1ull << 63)
+#define PTE_PRESENT      (1ull << 0)
+#define PTE_WRITABLE     (1ull << 1)
+#define PTE_USER         (1ull << 2)
+#define PTE_ACCESSED     (1ull << 5)
+#define PTE_DIRTY        (1ull << 6)
+#define PTE_HUGE         (1ull << 7) /* in a PD: a 2 MiB page; in a PDPT: 1 GiB */
+#define PTE_NO_EXECUTE   (1ull << 63)
 #define PTE_ADDRESS_MASK 0x000FFFFFFFFFF000ull
 #define PTE_FLAGS_MASK   (~PTE_ADDRESS_MASK)
 

@@ -8,7 +8,7 @@
  * backtrace, then leaves the emulator with a failure status. Inside a test
  * run the current test fails instead and the run goes on. */
 __attribute__((format(printf, 3, 4))) _Noreturn void panic_at(const char *file, int line,
-                                                               const char *format, ...);
+                                                              const char *format, ...);
 
 /* Checks a condition that must hold; a false one is a kernel bug. */
 #define KASSERT(condition)                                                                         \

@@ -6,14 +6,14 @@
 
 enum {
     COM1 = 0x3F8,
-    REG_DATA = 0,           /* DLAB=0: transmit/receive byte */
-    REG_INTERRUPTS = 1,     /* DLAB=0: interrupt enable; DLAB=1: divisor high */
+    REG_DATA = 0,       /* DLAB=0: transmit/receive byte */
+    REG_INTERRUPTS = 1, /* DLAB=0: interrupt enable; DLAB=1: divisor high */
     REG_FIFO = 2,
     REG_LINE_CONTROL = 3,
     REG_MODEM_CONTROL = 4,
     REG_LINE_STATUS = 5,
     LINE_8N1 = 0x03,
-    LINE_DLAB = 0x80,       /* next two registers are the baud divisor */
+    LINE_DLAB = 0x80, /* next two registers are the baud divisor */
     FIFO_ENABLE_CLEAR = 0xC7,
     MODEM_DTR_RTS = 0x03,
     STATUS_TX_EMPTY = 0x20,

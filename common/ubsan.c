@@ -33,8 +33,8 @@ _Noreturn static void report(const struct source_location *location, const char 
 
 /* Most checks need nothing beyond their name and place. */
 #define UBSAN_HANDLER(name, check, ...)                                                            \
-    void __ubsan_handle_##name(const struct source_location *location, ##__VA_ARGS__);          \
-    void __ubsan_handle_##name(const struct source_location *location, ##__VA_ARGS__)           \
+    void __ubsan_handle_##name(const struct source_location *location, ##__VA_ARGS__);             \
+    void __ubsan_handle_##name(const struct source_location *location, ##__VA_ARGS__)              \
     {                                                                                              \
         report(location, check);                                                                   \
     }

@@ -5,8 +5,8 @@
 #include "pmm.h"
 
 enum {
-    MAP_COLUMNS = 64,               /* characters per line of the frame map */
-    FRAMES_PER_MAP_CHAR = 256,      /* 1 MiB of memory per character */
+    MAP_COLUMNS = 64,          /* characters per line of the frame map */
+    FRAMES_PER_MAP_CHAR = 256, /* 1 MiB of memory per character */
     DEMO_FRAMES = 3,
     DEMO_CONTIGUOUS_FRAMES = 4,
 };

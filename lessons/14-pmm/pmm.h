@@ -40,7 +40,7 @@ enum pmm_status {
 
 /* Counters for the demo, the tests and anyone tuning memory use. */
 struct pmm_stats {
-    size_t total_frames;       /* usable frames: free + allocated */
+    size_t total_frames; /* usable frames: free + allocated */
     size_t free_frames;
     size_t frames_allocated;   /* frames handed out since init */
     size_t frames_freed;       /* frames given back since init */
@@ -52,10 +52,10 @@ struct pmm_stats {
 /* The whole allocator state. There is one (`pmm`); it is declared here so
  * that tests can save it, try an odd memory map, and put it back. */
 struct pmm_state {
-    uint64_t *used;        /* bit f = 1: frame f is allocated or reserved */
-    uint64_t *reserved;    /* bit f = 1: frame f is not RAM we may hand out */
-    size_t frame_count;    /* frames the bitmaps cover: 0 .. frame_count - 1 */
-    size_t next_search;    /* first frame to look at in the next allocation */
+    uint64_t *used;     /* bit f = 1: frame f is allocated or reserved */
+    uint64_t *reserved; /* bit f = 1: frame f is not RAM we may hand out */
+    size_t frame_count; /* frames the bitmaps cover: 0 .. frame_count - 1 */
+    size_t next_search; /* first frame to look at in the next allocation */
     struct pmm_stats stats;
 };
 

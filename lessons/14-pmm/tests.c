@@ -46,7 +46,8 @@ static bool frame_is_usable_ram(phys_addr_t frame)
     bool inside_usable = false;
     for (size_t i = 0; i < boot_info.memory_map_count; i++) {
         const struct memory_region *r = &boot_info.memory_map[i];
-        if (r->type == MEMORY_USABLE && r->base <= frame && frame + PAGE_SIZE <= r->base + r->length)
+        if (r->type == MEMORY_USABLE && r->base <= frame &&
+            frame + PAGE_SIZE <= r->base + r->length)
             inside_usable = true;
         if (r->type != MEMORY_USABLE && overlaps(frame, r->base, r->base + r->length))
             return false;
@@ -98,7 +99,10 @@ static size_t drain(phys_addr_t *frames, size_t max)
     return n;
 }
 
-#define REGION(base, length, type) {(base), (length), (type)}
+#define REGION(base, length, type)                                                                 \
+    {                                                                                              \
+        (base), (length), (type)                                                                   \
+    }
 
 /* ---- lecture: the boot-time PMM ------------------------------------------- */
 
@@ -174,9 +178,9 @@ KTEST(free_then_alloc_reuses_frame, 2)
 KTEST(map_overlapping_regions, 2)
 {
     static const struct memory_region map[] = {
-        REGION(0x100000, 0x100000, MEMORY_USABLE),  /* 1-2 MiB */
-        REGION(0x180000, 0x100000, MEMORY_USABLE),  /* 1.5-2.5 MiB: overlaps the first */
-        REGION(0x140000, 0x2000, MEMORY_RESERVED),  /* two frames carved out */
+        REGION(0x100000, 0x100000, MEMORY_USABLE), /* 1-2 MiB */
+        REGION(0x180000, 0x100000, MEMORY_USABLE), /* 1.5-2.5 MiB: overlaps the first */
+        REGION(0x140000, 0x2000, MEMORY_RESERVED), /* two frames carved out */
     };
     use_map(map, ARRAY_SIZE(map), NULL, 0);
     KEXPECT_EQ(pmm_total_count(), 0x180000 / PAGE_SIZE - 2);
@@ -202,10 +206,10 @@ KTEST(map_unsorted_regions, 1)
 KTEST(map_zero_length_and_unaligned_regions, 2)
 {
     static const struct memory_region map[] = {
-        REGION(0x200000, 0, MEMORY_USABLE),          /* nothing */
-        REGION(0x300800, 0x3000, MEMORY_USABLE),     /* only 0x301000, 0x302000 whole */
+        REGION(0x200000, 0, MEMORY_USABLE),      /* nothing */
+        REGION(0x300800, 0x3000, MEMORY_USABLE), /* only 0x301000, 0x302000 whole */
         REGION(0x500000, 0x1000, MEMORY_RESERVED),
-        REGION(0x4FF000, 0x1800, MEMORY_USABLE),     /* ends inside the reserved one */
+        REGION(0x4FF000, 0x1800, MEMORY_USABLE), /* ends inside the reserved one */
     };
     use_map(map, ARRAY_SIZE(map), NULL, 0);
     phys_addr_t frames[8];
@@ -236,9 +240,10 @@ KTEST(map_region_straddling_the_kernel, 2)
         {(phys_addr_t)_kernel_phys_start, (phys_addr_t)_kernel_phys_end},
     };
     use_map(map, ARRAY_SIZE(map), reserved, ARRAY_SIZE(reserved));
-    size_t kernel_frames =
-        ALIGN_UP((phys_addr_t)_kernel_phys_end, PAGE_SIZE) / PAGE_SIZE - PMM_LOW_MEMORY_END / PAGE_SIZE;
-    KEXPECT_EQ(pmm_total_count(), 0x1000000 / PAGE_SIZE - PMM_LOW_MEMORY_END / PAGE_SIZE - kernel_frames);
+    size_t kernel_frames = ALIGN_UP((phys_addr_t)_kernel_phys_end, PAGE_SIZE) / PAGE_SIZE -
+                           PMM_LOW_MEMORY_END / PAGE_SIZE;
+    KEXPECT_EQ(pmm_total_count(),
+               0x1000000 / PAGE_SIZE - PMM_LOW_MEMORY_END / PAGE_SIZE - kernel_frames);
     phys_addr_t first = pmm_alloc_frame();
     KEXPECT_EQ(first, ALIGN_UP((phys_addr_t)_kernel_phys_end, PAGE_SIZE));
 }

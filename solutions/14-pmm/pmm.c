@@ -279,8 +279,7 @@ static enum pmm_status check_free(phys_addr_t frame_address)
 static enum pmm_status reject_free(phys_addr_t frame, enum pmm_status status)
 {
     pmm.stats.rejected_frees++;
-    kprintf("pmm: warning: refused to free frame %p: %s\n", (void *)frame,
-            pmm_status_name(status));
+    kprintf("pmm: warning: refused to free frame %p: %s\n", (void *)frame, pmm_status_name(status));
     return status;
 }
 
