@@ -71,14 +71,37 @@ static void put_number(unsigned long long value, bool negative, unsigned base, b
     put_padded(buffer + at, sizeof(buffer) - at, spec);
 }
 
-/* Reads an argument of the size the length modifier names. */
-#define TAKE_ARGUMENT(args, length, type)                                                          \
-    ((length) == 2   ? (unsigned long long)va_arg(args, type long long)                            \
-     : (length) == 1 ? (unsigned long long)va_arg(args, type long)                                 \
-                     : (unsigned long long)va_arg(args, type int))
-
-void kvprintf(const char *format, va_list args)
+/* Reads the decimal digits at *p (none: 0) and moves *p past them. */
+static int parse_decimal(const char **p)
 {
+    int value = 0;
+    for (; **p >= '0' && **p <= '9'; (*p)++)
+        value = value * 10 + (**p - '0');
+    return value;
+}
+
+/* The next argument: an int, or with an l, ll or z modifier ("wide") a
+ * 64-bit one (long, long long and size_t are all 64 bits on x86_64). */
+_Static_assert(sizeof(long) == sizeof(long long) && sizeof(size_t) == sizeof(long long));
+
+static long long take_signed(va_list *args, bool wide)
+{
+    if (wide)
+        return va_arg(*args, long long);
+    return va_arg(*args, int);
+}
+
+static unsigned long long take_unsigned(va_list *args, bool wide)
+{
+    if (wide)
+        return va_arg(*args, unsigned long long);
+    return va_arg(*args, unsigned int);
+}
+
+void kvprintf(const char *format, va_list arguments)
+{
+    va_list args; /* a local copy, so that its address can be passed on */
+    va_copy(args, arguments);
     for (const char *p = format; *p; p++) {
         if (*p != '%') {
             console_putc(*p);
@@ -93,18 +116,11 @@ void kvprintf(const char *format, va_list args)
             else
                 break;
         }
-        while (*p >= '0' && *p <= '9')
-            spec.width = spec.width * 10 + (*p++ - '0');
+        spec.width = parse_decimal(&p);
 
-        int length = 0; /* 0: int, 1: long, 2: long long (size_t is long here) */
-        if (*p == 'z') {
-            length = 1;
-            p++;
-        }
-        while (*p == 'l' && length < 2) {
-            length++;
-            p++;
-        }
+        bool wide = false; /* an l, ll or z modifier */
+        for (; *p == 'l' || *p == 'z'; p++)
+            wide = true;
 
         switch (*p) {
         case 'c': {
@@ -121,20 +137,18 @@ void kvprintf(const char *format, va_list args)
         }
         case 'd':
         case 'i': {
-            long long value = (long long)TAKE_ARGUMENT(args, length, signed);
-            if (length == 0)
-                value = (int)value;
+            long long value = take_signed(&args, wide);
             unsigned long long magnitude =
                 value < 0 ? 0ull - (unsigned long long)value : (unsigned long long)value;
             put_number(magnitude, value < 0, 10, false, &spec);
             break;
         }
         case 'u':
-            put_number(TAKE_ARGUMENT(args, length, unsigned), false, 10, false, &spec);
+            put_number(take_unsigned(&args, wide), false, 10, false, &spec);
             break;
         case 'x':
         case 'X':
-            put_number(TAKE_ARGUMENT(args, length, unsigned), false, 16, *p == 'X', &spec);
+            put_number(take_unsigned(&args, wide), false, 16, *p == 'X', &spec);
             break;
         case 'p': {
             struct format_spec pointer_spec = {.zero_pad = true, .width = 16};
@@ -146,14 +160,16 @@ void kvprintf(const char *format, va_list args)
         case '%':
             console_putc('%');
             break;
-        case '\0':
-            return;
+        case '\0': /* a lone % at the end */
+            p--;
+            break;
         default: /* an unknown conversion is printed as written */
             console_putc('%');
             console_putc(*p);
             break;
         }
     }
+    va_end(args);
 }
 
 void kprintf(const char *format, ...)

@@ -185,8 +185,12 @@ static bool runs_before(const struct ktest *a, const struct ktest *b)
 
 static unsigned collect_tests(const struct ktest **tests)
 {
+    /* Integer arithmetic: comparing pointers to two different objects (the
+     * two linker symbols) would be undefined behaviour in C. */
+    size_t defined = ((uintptr_t)__stop_ktests - (uintptr_t)__start_ktests) / sizeof(struct ktest);
     unsigned count = 0;
-    for (const struct ktest *t = __start_ktests; t < __stop_ktests && count < MAX_TESTS; t++) {
+    for (size_t i = 0; i < defined && count < MAX_TESTS; i++) {
+        const struct ktest *t = &__start_ktests[i];
         unsigned at = count++;
         for (; at > 0 && runs_before(t, tests[at - 1]); at--)
             tests[at] = tests[at - 1];

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# gcc flags clang-based tools (clangd, clang-tidy) do not know.
+GCC_ONLY = {"-fno-tree-loop-distribute-patterns"}
 
 
 def main():
@@ -17,7 +19,7 @@ def main():
             entries.append({
                 "directory": str(ROOT),
                 "file": str(source),
-                "arguments": compiler_and_flags + ["-DLESSON_NAME=\"editor\"", "-c", str(source)],
+                "arguments": [a for a in compiler_and_flags if a not in GCC_ONLY] + ["-DLESSON_NAME=\"editor\"", "-c", str(source)],
             })
     json.dump(entries, sys.stdout, indent=1)
     print()
