@@ -56,6 +56,11 @@ MUTANTS = [
          "        if (test_bit(pmm.used, frame)) {\n            run_length = 0;\n            continue;\n        }",
          "        if (test_bit(pmm.used, frame))\n            continue;",
          caught_by=["alloc_frames_skips_holes"]),
+    Case("boot modules not reserved", "14-pmm", PMM,
+         "        reserved[reserved_count++] =\n"
+         "            (struct phys_range){boot_info.modules[i].start, boot_info.modules[i].end};",
+         "        (void)i;",
+         caught_by=["boot_modules_are_reserved"]),
     Case("frame 0 not kept back", "14-pmm", PMM,
          "    mark_frames(0, 1, true);", "",
          caught_by=["map_never_hands_out_frame_zero"]),

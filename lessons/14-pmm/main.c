@@ -69,6 +69,9 @@ void lesson_demo(void)
     print_memory_map();
     kprintf("\nKernel image: %p..%p; Multiboot2 info: %p..%p\n", (void *)_kernel_phys_start,
             (void *)_kernel_phys_end, (void *)boot_info.info_start, (void *)boot_info.info_end);
+    for (size_t i = 0; i < boot_info.module_count; i++)
+        kprintf("Boot module \"%s\": %p..%p\n", boot_info.modules[i].name,
+                (void *)boot_info.modules[i].start, (void *)boot_info.modules[i].end);
     kprintf("Bitmaps: %zu bytes at %p, covering %zu frames\n",
             pmm_storage_size(pmm.frame_count * PAGE_SIZE), (void *)pmm.used, pmm.frame_count);
     print_frame_map();

@@ -150,6 +150,16 @@ KTEST(frames_never_inside_reserved_memory, 4)
     KEXPECT_EQ(bad, 0);
 }
 
+KTEST(boot_modules_are_reserved, 1)
+{
+    KASSERT_EQ(boot_info.module_count, 1); /* tools/mkiso loads one: test-module */
+    const struct boot_module *module = &boot_info.modules[0];
+    KEXPECT_GT(module->end, module->start);
+    for (phys_addr_t frame = ALIGN_DOWN(module->start, PAGE_SIZE); frame < module->end;
+         frame += PAGE_SIZE)
+        KEXPECT_TRUE((pmm.used[frame / PAGE_SIZE / 64] >> (frame / PAGE_SIZE % 64)) & 1);
+}
+
 KTEST(exhaustion_returns_no_frame_and_free_restores_count, 3)
 {
     size_t before = pmm_free_count(), count;
