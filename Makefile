@@ -14,9 +14,11 @@ CFLAGS   := -std=c2x -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
             -mno-red-zone -mno-mmx -mno-sse -mno-sse2 -fno-stack-protector \
             -fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
             -fno-tree-loop-distribute-patterns $(WARNINGS) $(EXTRA_CFLAGS)
-# The boot code runs before paging, so its segment is RWX by design.
+# The boot code runs before paging, so its segment is RWX by design (binutils
+# older than 2.39 neither warns nor knows the option).
+NO_RWX_WARNING := $(shell $(LD) --help 2>/dev/null | grep -o -m1 -- --no-warn-rwx-segments)
 LDFLAGS  := -nostdlib -static -no-pie -z max-page-size=0x1000 --build-id=none \
-            --no-warn-rwx-segments -T common/linker.ld
+            $(NO_RWX_WARNING) -T common/linker.ld
 LIBGCC   := $(shell $(CC) -print-libgcc-file-name)
 NASMFLAGS := -f elf64
 
@@ -168,6 +170,12 @@ grade:
 	@$(PYTHON) grader/grade $(if $(filter solution,$(VARIANT)),--solution)
 
 # The lab's tools; qemu-system-gui gives QEMU its window at a desktop.
+# make gradescope LESSON=N [EXTRA_TESTS=DIR]: build/gradescope-lessonN.zip for Gradescope
+.PHONY: gradescope
+gradescope:
+	@tools/gradescope $(or $(LESSON),$(error say which lesson: make gradescope LESSON=N)) \
+	    $(if $(EXTRA_TESTS),--extra-tests $(EXTRA_TESTS))
+
 DEBIAN_PACKAGES := make gcc binutils nasm grub-pc-bin grub-common xorriso mtools \
                    qemu-system-x86 qemu-system-gui bochs bochsbios vgabios gdb python3 \
                    util-linux
@@ -205,6 +213,7 @@ help:
 	@echo "  make grade-lessonN    grade lesson N (grader/grade N)"
 	@echo "  make grade            grade every lesson"
 	@echo "  make all              build every lesson, starter and reference"
+	@echo "  make gradescope LESSON=N  build/gradescope-lessonN.zip: the autograder for Gradescope"
 	@echo "  make test             everything CI runs"
 	@echo "  make deps             install the Debian packages (apt-get)"
 	@echo "  make doctor           check the tools and name what is missing"

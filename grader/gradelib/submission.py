@@ -4,8 +4,14 @@ submission's files laid over it.
 Only the files a student may edit are taken: the manifest of lesson NN is the
 list of files in solutions/NN-name/ (for lesson 15: kheap.c and
 kheap_freelist.c). Nothing else from the submission is read, and nothing in it
-is run: no Makefile, no script. The kernels are built with the lab's own rules."""
+is run: no Makefile, no script. The kernels are built with the lab's own rules.
 
+A submission must not borrow the answers: the copy it is graded in holds no
+reference solution of its lesson or a later one (empty stand-ins keep the
+manifest's names), symbolic links are never followed, and a submitted file may
+include headers only by their bare name (no paths, no .incbin, no #embed)."""
+
+import re
 import shutil
 import tarfile
 import tempfile
@@ -20,6 +26,11 @@ ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 MAX_SOURCE_BYTES = 1024 * 1024
 HIDDEN_TEST_PREFIX = "tests_hidden_"
+
+
+# An #include of anything but a bare file name, or another way to pull in a file.
+FORBIDDEN_SOURCE = re.compile(r'^\s*#\s*(include|embed)\s*[<"][^">]*[/\\][^">]*[">]'
+                              r'|^\s*#\s*embed\b|\.incbin', re.M)
 
 
 class SubmissionError(Exception):
@@ -51,6 +62,20 @@ def copy_lab(destination):
             shutil.copy2(source, destination / part)
 
 
+def hide_solutions(root, lesson):
+    """Removes the reference solutions of `lesson` and of every later lesson
+    from a lab copy; the graded lesson keeps empty files of the same names,
+    since the Makefile reads the manifest from them."""
+    for folder in sorted((root / "solutions").iterdir()):
+        if folder.name < lesson:
+            continue
+        for source in folder.glob("*.c"):
+            if folder.name == lesson:
+                source.write_text("/* the reference is not part of a grading copy */\n")
+            else:
+                source.unlink()
+
+
 def extract(archive, destination):
     """Unpacks a .tar.gz/.tar/.zip safely: no absolute paths, no '..', no
     links or devices, a size limit."""
@@ -76,13 +101,22 @@ def is_archive(path):
     return path.is_file() and path.name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
+def is_plain_file(path, folder):
+    """A regular file inside `folder`, reached through no symbolic link."""
+    if not path.is_file() or path.resolve() != path.absolute():
+        return False
+    return path.resolve().is_relative_to(folder.resolve())
+
+
 def find_file(folder, lesson, name):
     """The submission's version of `name`: lessons/LESSON/NAME in a copy of the
     repository, NAME at the top, or the only NAME anywhere outside solutions/."""
+    folder = folder.absolute()
     for candidate in (folder / "lessons" / lesson / name, folder / name):
-        if candidate.is_file():
+        if is_plain_file(candidate, folder):
             return candidate
-    found = [p for p in folder.rglob(name) if p.is_file() and "solutions" not in p.parts]
+    found = [p for p in folder.rglob(name)
+             if "solutions" not in p.parts and is_plain_file(p, folder)]
     preferred = [p for p in found if lesson in p.parts]
     return (preferred or found or [None])[0]
 
@@ -95,6 +129,7 @@ def prepare(lesson, submission=None, extra_tests=None):
     try:
         copy_lab(root)
         if submission is not None:
+            hide_solutions(root, lesson)
             overlay(workspace, lesson, Path(submission))
         if extra_tests is not None:
             add_extra_tests(workspace, lesson, Path(extra_tests))
@@ -123,7 +158,12 @@ def overlay(workspace, lesson, submission):
                 continue
             if source.stat().st_size > MAX_SOURCE_BYTES:
                 raise SubmissionError(f"{name}: larger than {MAX_SOURCE_BYTES >> 10} KiB")
-            shutil.copyfile(source, workspace.root / "lessons" / lesson / name)
+            text = source.read_text(errors="replace")
+            if (match := FORBIDDEN_SOURCE.search(text)) is not None:
+                raise SubmissionError(
+                    f"{name}: '{match.group(0).strip()}' is not allowed: include the lab's "
+                    "headers by their name only, as in #include \"kprintf.h\"")
+            (workspace.root / "lessons" / lesson / name).write_text(text)
             workspace.taken[name] = str(source.relative_to(folder))
     finally:
         if unpacked is not None:
