@@ -85,7 +85,10 @@ pte_t *paging_walk(pte_t *pml4, uintptr_t virt, bool create)
 
 void paging_flush(pte_t *pml4, uintptr_t virt)
 {
-    if (virt_to_phys_direct(pml4) == (read_cr3() & PTE_ADDRESS_MASK))
+    /* The kernel half's tables are shared by every address space (lesson 16),
+     * so a change there may be cached whichever PML4 the CPU is using. */
+    bool kernel_half = virt >= DIRECT_MAP_BASE;
+    if (kernel_half || virt_to_phys_direct(pml4) == (read_cr3() & PTE_ADDRESS_MASK))
         invlpg(virt);
 }
 

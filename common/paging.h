@@ -92,7 +92,8 @@ enum paging_status paging_unmap(pte_t *pml4, uintptr_t virt, phys_addr_t *frame)
  * PAGING_NOT_MAPPED. */
 enum paging_status paging_translate(pte_t *pml4, uintptr_t virt, phys_addr_t *phys);
 
-/* Flushes `virt` from the TLB if `pml4` is the tree the CPU is using. */
+/* Flushes `virt` from the TLB if `pml4` is the tree the CPU is using, or if
+ * `virt` is in the kernel half, which every tree shares. */
 void paging_flush(pte_t *pml4, uintptr_t virt);
 
 #endif

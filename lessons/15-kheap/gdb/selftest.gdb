@@ -1,0 +1,71 @@
+# selftest.gdb - a non-interactive check that GDB can follow kmalloc and that
+# the `kheap` command (kheap.py) works, run against the DEMO kernel after a
+# prelude that loads the ELF, connects to QEMU (-S -gdb) and sources gdb/*.py:
+#   timeout 60 gdb -nx -batch -x PRELUDE -x lessons/15-kheap/gdb/selftest.gdb
+# Prints "GDB-SELFTEST: PASS" or "GDB-SELFTEST: FAIL <why>", then kills QEMU.
+
+# tools/gdb's prelude may have set this breakpoint already (GDB_BREAK_15).
+python
+if not any(b.location == "kmalloc" for b in gdb.breakpoints()):
+    gdb.Breakpoint("kmalloc", type=gdb.BP_HARDWARE_BREAKPOINT)
+end
+continue
+
+python
+import gdb
+
+def selftest_used():
+    """The bump pointer, or (free-list heap) the bytes in use; None if neither exists."""
+    for name in ("heap_curr", "heap_stats.used"):
+        try:
+            return int(gdb.parse_and_eval(name))
+        except gdb.error:
+            pass
+    return None
+
+def selftest_register(name):
+    return int(gdb.parse_and_eval(name)) & 0xFFFFFFFFFFFFFFFF
+
+selftest = {"size": selftest_register("$rdi"), "before": selftest_used()}
+end
+
+finish
+
+python
+KHEAP_START, KHEAP_END = 0xFFFFFFFF80200000, 0xFFFFFFFF80400000
+
+def selftest_check():
+    block = selftest_register("$rax")
+    after = selftest_used()
+    if after is None or selftest["before"] is None:
+        return "the kernel has neither heap_curr nor heap_stats"
+    if block == 0:
+        return "kmalloc(%d) returned NULL" % selftest["size"]
+    if block % 16 != 0:
+        return "kmalloc returned %#x: not 16-byte aligned" % block
+    if not KHEAP_START <= block < KHEAP_END:
+        return "kmalloc returned %#x: outside the heap window" % block
+    if after - selftest["before"] < selftest["size"]:
+        return "the heap moved by %d bytes for kmalloc(%d)" % (
+            after - selftest["before"], selftest["size"])
+    shown = gdb.execute("kheap", to_string=True)
+    print(shown)
+    if "pages (4 KiB each)" not in shown:
+        return "the kheap command printed no page map"
+    owner = gdb.execute("kheap owner $rax", to_string=True)
+    print(owner)
+    if "%#x" % block not in owner or "not in the heap" in owner:
+        return "kheap owner did not find the new block at %#x" % block
+    outside = gdb.execute("kheap owner 0x1000", to_string=True)
+    if "not in the heap" not in outside:
+        return "kheap owner 0x1000 said: " + outside.strip()
+    return None
+
+try:
+    selftest_why = selftest_check()
+except Exception as error:  # a broken command must fail the test, not hang it
+    selftest_why = "%s: %s" % (type(error).__name__, error)
+print("GDB-SELFTEST: PASS" if selftest_why is None else "GDB-SELFTEST: FAIL " + selftest_why)
+end
+
+kill
