@@ -124,6 +124,9 @@ FORCE:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
+# Host builds of the allocators: make check-host, fuzz, bench (host/host.mk).
+-include host/host.mk
+
 # ---- user-facing targets --------------------------------------------------------
 .PHONY: all help deps doctor clean test compdb grade
 .DEFAULT_GOAL := help
