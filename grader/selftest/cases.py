@@ -66,6 +66,108 @@ MUTANTS = [
          caught_by=["map_never_hands_out_frame_zero"]),
 ]
 
+KHEAP = "solutions/15-kheap/kheap.c"
+FREELIST = "solutions/15-kheap/kheap_freelist.c"
+
+MUTANTS += [
+    Case("kcalloc does not zero", "15-kheap", KHEAP,
+         "        memset(block, 0, bytes);", "        (void)bytes;",
+         caught_by=["kcalloc_zeroes_dirty_memory"]),
+    Case("kcalloc product unchecked", "15-kheap", KHEAP,
+         "    if (__builtin_mul_overflow(n, size, &bytes))",
+         "    if ((bytes = n * size), false)",
+         caught_by=["kcalloc_rejects_overflowing_products"]),
+    Case("alignment off by 8", "15-kheap", KHEAP,
+         "    size_t padding = (size_t)(align - heap_curr % align) % align;",
+         "    size_t padding = (size_t)(align - (heap_curr + 8) % align) % align;",
+         caught_by=["kmalloc_results_are_16_byte_aligned"]),
+    Case("padding computed for 16 bytes only", "15-kheap", KHEAP,
+         "    size_t padding = (size_t)(align - heap_curr % align) % align;",
+         "    size_t padding = (size_t)(KHEAP_MIN_ALIGN - heap_curr % KHEAP_MIN_ALIGN) % "
+         "KHEAP_MIN_ALIGN;",
+         caught_by=["kmalloc_aligned_honours_every_power_of_two"]),
+    Case("size check that wraps", "15-kheap", KHEAP,
+         "    if (block > room)\n        return NULL;",
+         "    if (heap_curr + padding + block > heap_end)\n        return NULL;",
+         caught_by=["huge_sizes_return_null_without_wrapping"]),
+    Case("no rollback when mapping fails", "15-kheap", KHEAP,
+         "    unmap_down_to(old_mapped);\n    return false;", "    return false;",
+         caught_by=["failed_mapping_gives_frames_back"]),
+    Case("whole window mapped at once", "15-kheap", KHEAP,
+         "    uintptr_t target = ALIGN_UP(end, PAGE_SIZE);", "    uintptr_t target = heap_end;",
+         caught_by=["heap_pages_are_mapped_only_as_needed"]),
+    Case("requested bytes off by one", "15-kheap", KHEAP,
+         "    heap_stats.requested += size;", "    heap_stats.requested += size + 1;",
+         caught_by=["stats_count_bytes_and_calls_exactly"]),
+    Case("failures not counted", "15-kheap", KHEAP,
+         "        heap_stats.failures++;\n", "",
+         caught_by=["stats_count_failures_and_nothing_else"]),
+    Case("alignment 0 accepted", "15-kheap", KHEAP,
+         "    if (IS_POWER_OF_TWO(align))", "    if (align == 0 || IS_POWER_OF_TWO(align))",
+         caught_by=["kmalloc_aligned_rejects_bad_alignments"]),
+    Case("redzone not checked", "15-kheap", FREELIST,
+         "            if (bad != 0)\n                report(KHEAP_REDZONE, slot, size, bad, "
+         "\"written past the end of the block\");",
+         "            (void)bad;",
+         caught_by=["freelist/fl_redzone_overwrite_is_reported"]),
+    Case("poison not checked on reuse", "15-kheap", FREELIST,
+         "        else if (bad != 0)\n            report(KHEAP_USE_AFTER_FREE, slot, trailer->size, bad,\n"
+         "                   \"freed memory was written before its reuse\");",
+         "        else\n            (void)bad;",
+         caught_by=["freelist/fl_write_after_free_is_reported"]),
+    Case("double free accepted", "15-kheap", FREELIST,
+         "        if (trailer->magic == SLOT_FREE) {\n            report(KHEAP_DOUBLE_FREE, slot, size, "
+         "address, \"the block is free already\");\n            return;\n        }\n", "",
+         caught_by=["freelist/fl_double_free_is_reported"]),
+]
+
+VMM = "solutions/16-vmm/vmm.c"
+VALLOC = "solutions/16-vmm/valloc.c"
+
+MUTANTS += [
+    Case("kernel-half change not flushed", "16-vmm", VMM,
+         "    if (is_kernel_half(virt) || space == vmm_current())",
+         "    if (space == vmm_current())",
+         caught_by=["unmap_is_visible_at_once"]),
+    Case("vmm_protect does not flush", "16-vmm", VMM,
+         "    flush(space, virt); /* the TLB may hold the old rights: a write would pass */\n", "",
+         caught_by=["protect_changes_permissions_at_once"]),
+    Case("W^X not enforced", "16-vmm", VMM,
+         "    if ((flags & PTE_WRITABLE) && !(flags & PTE_NO_EXECUTE))\n        return VMM_BAD_FLAGS;",
+         "", caught_by=["map_refuses_unsafe_flags"]),
+    Case("destroy frees only the PDPTs", "16-vmm", VMM,
+         "            free_table(space[i], 3);",
+         "            (void)free_table, pmm_free_frame(pte_address(space[i]));",
+         caught_by=["destroy_frees_every_table_of_the_space"]),
+    Case("no-execute bit dropped", "16-vmm", VMM,
+         "    *entry = phys | flags | PTE_PRESENT;",
+         "    *entry = phys | (flags & ~PTE_NO_EXECUTE) | PTE_PRESENT;",
+         caught_by=["valloc_memory_is_not_executable"]),
+    Case("guard page not named", "16-vmm", VMM,
+         "        bool guard = address >= area.start + area.pages * PAGE_SIZE;",
+         "        bool guard = false;",
+         caught_by=["guard_page_write_faults_and_is_named"]),
+    Case("valloc page not zeroed", "16-vmm", VALLOC,
+         "    memset(phys_to_virt(frame), 0, PAGE_SIZE);\n", "",
+         caught_by=["valloc_memory_is_aligned_mapped_zeroed_writable"]),
+    Case("no guard page", "16-vmm", VALLOC,
+         "    return area->start + (area->pages + 1) * PAGE_SIZE;",
+         "    return area->start + area->pages * PAGE_SIZE;",
+         caught_by=["valloc_areas_are_apart_with_a_guard_page"]),
+    Case("page tables leaked", "16-vmm", VALLOC,
+         "    free_empty_tables(area.start, area.start + area.pages * PAGE_SIZE);",
+         "    (void)free_empty_tables;",
+         caught_by=["vfree_gives_back_frames_and_tables"]),
+    Case("pointer inside an area accepted", "16-vmm", VALLOC,
+         "    while (at < area_count && areas[at].start != start)",
+         "    while (at < area_count && span_end(&areas[at]) <= start)",
+         caught_by=["vfree_rejects_bad_pointers"]),
+    Case("freed area kept in the table", "16-vmm", VALLOC,
+         "    memmove(&areas[at], &areas[at + 1], (area_count - at - 1) * sizeof(areas[0]));\n"
+         "    area_count--;\n", "",
+         caught_by=["freed_area_faults_and_is_reused"]),
+]
+
 STARTER_PMM = "lessons/14-pmm/pmm.c"
 PMM_INIT = "void pmm_init(void)\n{\n"
 
