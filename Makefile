@@ -128,7 +128,7 @@ FORCE:
 -include host/host.mk
 
 # ---- user-facing targets --------------------------------------------------------
-.PHONY: all help deps doctor clean test compdb grade
+.PHONY: all help deps doctor lint clean test compdb grade
 .DEFAULT_GOAL := help
 
 KERNELS := $(foreach N,$(NUMBERS),$(foreach V,lesson solution,$(foreach F,- $(FLAVOURS_$(N)),\
@@ -191,6 +191,9 @@ deps:
 doctor:
 	@tools/doctor
 
+lint:
+	@tools/lint
+
 test:
 	@tools/selftest
 
@@ -220,5 +223,6 @@ help:
 	@echo "  make test             everything CI runs"
 	@echo "  make deps             install the Debian packages (apt-get)"
 	@echo "  make doctor           check the tools and name what is missing"
+	@echo "  make lint             clang-format check, cppcheck, clang-tidy"
 	@echo "  make compdb           write compile_commands.json for editors"
 	@echo "  make clean            remove build/"
