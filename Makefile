@@ -180,7 +180,7 @@ gradescope:
 	    $(if $(EXTRA_TESTS),--extra-tests $(EXTRA_TESTS))
 
 DEBIAN_PACKAGES := make gcc binutils nasm grub-pc-bin grub-common xorriso mtools \
-                   qemu-system-x86 qemu-system-gui bochs bochsbios vgabios gdb python3 \
+                   qemu-system-x86 qemu-system-gui bochs bochs-x bochsbios vgabios gdb python3 \
                    util-linux
 
 deps:

@@ -16,6 +16,7 @@
 #include "multiboot2.h"
 #include "paging.h"
 #include "string.h"
+#include "x86.h"
 
 #ifndef LESSON_NAME
 #error "LESSON_NAME must be defined by the build (e.g. -DLESSON_NAME=\"14-pmm\")"
@@ -54,6 +55,8 @@ _Noreturn void kernel_main(uint32_t magic, uint32_t multiboot_info)
         ktest_run_all(LESSON_NAME, boot_info.command_line);
 
     lesson_demo();
-    kprintf("kernel: demo finished, powering off\n");
+    kprintf("kernel: demo finished (under Bochs: stopped in its debugger, 'c' powers off)\n");
+    BOCHS_BREAK(); /* lets a Bochs window stay up to be read; a no-op elsewhere */
+    kprintf("kernel: powering off\n");
     emulator_exit(true);
 }

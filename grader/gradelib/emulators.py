@@ -75,9 +75,11 @@ def bochs_display():
     """The Bochs display library to use: a window if this machine has one and
     the plugin is installed, otherwise the RFB (VNC) server, headless."""
     if has_display():
-        for library, package in (("sdl2", "bochs-sdl"), ("x", "bochs-x"), ("wx", "bochs-wx")):
+        # wx (Debian's default bochs-wx) crashes in GTK on some desktops: not used.
+        for library in ("x", "sdl2"):
             if (BOCHS_PLUGINS / f"libbx_{library}_gui.so").exists():
                 return library
+        print("boot: no Bochs window library: apt-get install bochs-x; running headless")
     return "rfb"
 
 
