@@ -95,12 +95,18 @@ $(foreach L,$(LESSONS),$(foreach V,lesson solution,$(foreach F,- $(FLAVOURS_$(fi
 # The kernel `make lessonN` means: starter or reference, and the flavour asked for.
 kernel_name = $(VARIANT)$(1)$(if $(and $(FLAVOUR),$(filter $(FLAVOUR),$(FLAVOURS_$(1)))),-$(FLAVOUR))
 
+# The files students edit (lessons/NN/ twins of solutions/NN/) keep their
+# warnings but not -Werror: a warning must not cost a student every point.
+$(foreach L,$(LESSONS),$(eval $(call object,$(addprefix lessons/$(L)/,\
+    $(call student_files,$(L)))): WERROR := -Wno-error))
+
 # Every file compiles once, whichever kernels use it. Header names are unique
 # across lessons, so one include path serves all of them.
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) $(if $(filter common/ubsan.c,$<),,$(SANITIZE)) $(INCLUDES) -MMD -MP -c $< -o $@
+	@$(CC) $(CFLAGS) $(WERROR) $(if $(filter common/ubsan.c,$<),,$(SANITIZE)) $(INCLUDES) \
+	    -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/%.o: %.asm
 	@mkdir -p $(@D)
@@ -136,6 +142,10 @@ KERNELS := $(foreach N,$(NUMBERS),$(foreach V,lesson solution,$(foreach F,- $(FL
 all: $(addprefix $(BUILD)/,$(addsuffix .iso,$(KERNELS)))
 
 # For the grader: the kernels of lesson N, one per line.
+# For the grader's checks of submitted files: how the lab compiles C.
+print-cflags:
+	@echo $(CFLAGS) $(INCLUDES)
+
 print-kernels-%:
 	@printf '%s\n' $(filter lesson$* lesson$*-%,$(KERNELS))
 

@@ -119,11 +119,11 @@ void print_backtrace(uint64_t rbp)
 
 static void print_page_fault_cause(uint64_t error_code)
 {
-    kprintf("  cause: %s during a %s in %s mode%s%s\n",
+    kprintf("  cause: %s during %s in %s mode%s%s\n",
             error_code & PF_PRESENT ? "protection violation" : "page not present",
-            error_code & PF_FETCH   ? "instruction fetch"
-            : error_code & PF_WRITE ? "write"
-                                    : "read",
+            error_code & PF_FETCH   ? "an instruction fetch"
+            : error_code & PF_WRITE ? "a write"
+                                    : "a read",
             error_code & PF_USER ? "user" : "kernel",
             error_code & PF_RESERVED_BIT ? ", reserved bit set in a page-table entry" : "",
             (error_code & (PF_FETCH | PF_PRESENT)) == (PF_FETCH | PF_PRESENT)

@@ -13,6 +13,7 @@
 #include "kjmp.h"
 #include "kprintf.h"
 #include "string.h"
+#include "x86.h"
 
 extern const struct ktest __start_ktests[], __stop_ktests[]; /* linker.ld */
 
@@ -88,12 +89,10 @@ static void on_expected_fault(const struct interrupt_frame *frame)
 {
     if (catcher.fault == NULL)
         return;
-    uint64_t cr2;
-    __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
     *catcher.fault = (struct ktest_fault){
         .vector = (unsigned)frame->vector,
         .error_code = frame->error_code,
-        .address = frame->vector == VECTOR_PAGE_FAULT ? cr2 : 0,
+        .address = frame->vector == VECTOR_PAGE_FAULT ? read_cr2() : 0,
         .rip = frame->rip,
     };
     catcher.fault = NULL;
@@ -145,6 +144,7 @@ static void run_one(const struct ktest *test)
     current.cleanup = NULL;
     if (kjmp_set(&current.exit) == 0)
         test->run();
+    catcher.fault = NULL; /* a test that ended inside ktest_catch_fault */
     void (*cleanup)(void) = current.cleanup;
     current.cleanup = NULL; /* a crash inside cleanup comes back here once */
     if (cleanup != NULL)

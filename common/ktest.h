@@ -117,9 +117,9 @@ bool ktest_catch_fault(void (*fn)(void *arg), void *arg, struct ktest_fault *fau
 
 /* Takes the grader's nonce (nonce=...) off the command line before any
  * lesson code runs, blanking it in both copies: result lines carry it, and
- * code that never saw it cannot print lines the grader accepts. (Ring-0 code
- * determined to cheat can still hunt for it in memory; the real safeguard is
- * that the grader builds the tests from its own sources.) */
+ * code that never saw it cannot print lines the grader accepts. Ring-0 code
+ * written to cheat can still find it in memory (GRUB leaves copies); the
+ * grader also condemns tests declared or reported twice (grader/README.md). */
 void ktest_take_nonce(char *command_line, char *loader_command_line);
 
 /* Runs the tests (filtered by the command line's ktest.only=NAME[,NAME...]

@@ -1,6 +1,7 @@
 /* multiboot2.c - walk the tags of the Multiboot2 boot information.
  *
- * The information is a 8-byte total size, then tags, each 8-byte aligned:
+ * The information starts with a u32 total size and a u32 reserved word; then
+ * come the tags, each 8-byte aligned:
  * { u32 type; u32 size; payload }, ending with a tag of type 0. See the
  * Multiboot2 specification, section 3.6. */
 #include "multiboot2.h"

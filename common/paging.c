@@ -11,10 +11,8 @@ extern pte_t boot_pml4[], boot_pd_kernel[];
 extern char kernel_stack_guard[]; /* boot.asm: the page below the stack */
 
 enum {
-    BOOT_TABLE_POOL_FRAMES = 8, /* plenty for the kernel image and a few more */
-    PML4_IDENTITY = 0,
-    PML4_DIRECT_MAP = 256,
-    DIRECT_MAP_PD_FRAMES = DIRECT_MAP_SIZE / GiB,
+    BOOT_TABLE_POOL_FRAMES = 8,                   /* plenty for the kernel image and a few more */
+    DIRECT_MAP_PD_FRAMES = DIRECT_MAP_SIZE / GiB, /* one page directory per GiB */
 };
 
 /* Page tables needed before the PMM exists come from here. */
@@ -96,6 +94,8 @@ enum paging_status paging_map(pte_t *pml4, uintptr_t virt, phys_addr_t phys, uin
 {
     if (!IS_ALIGNED(virt, PAGE_SIZE) || !IS_ALIGNED(phys, PAGE_SIZE))
         return PAGING_UNALIGNED;
+    if (flags & PTE_HUGE)
+        return PAGING_HUGE_PAGE; /* in a 4 KiB page's entry bit 7 means PAT */
     phys_addr_t existing;
     if (paging_translate(pml4, virt, &existing) == PAGING_OK)
         return PAGING_ALREADY_MAPPED;
@@ -136,7 +136,8 @@ enum paging_status paging_translate(pte_t *pml4, uintptr_t virt, phys_addr_t *ph
         /* The offset inside a page spans the index bits of the levels below. */
         uint64_t page_size = PAGE_SIZE << (9 * (level - 1));
         if (level == 1 || (entry & PTE_HUGE)) {
-            *phys = pte_address(entry) + (virt & (page_size - 1));
+            /* In a huge page's entry bit 12 is the PAT bit, not address. */
+            *phys = (pte_address(entry) & ~(page_size - 1)) + (virt & (page_size - 1));
             return PAGING_OK;
         }
         table = phys_to_virt(pte_address(entry));
@@ -161,10 +162,10 @@ void paging_init(void)
 
     /* The identity map was only needed to jump to the higher half. Without it
      * a stray low pointer (NULL + offset) faults instead of working. */
-    pml4[PML4_IDENTITY] = 0;
+    pml4[page_table_index(0, 4)] = 0;
 
     /* The direct map is data, never code. */
-    pte_t *pdpt = phys_to_virt(pte_address(pml4[PML4_DIRECT_MAP]));
+    pte_t *pdpt = phys_to_virt(pte_address(pml4[page_table_index(DIRECT_MAP_BASE, 4)]));
     for (unsigned gib = 0; gib < DIRECT_MAP_PD_FRAMES; gib++) {
         pte_t *pd = phys_to_virt(pte_address(pdpt[gib]));
         for (unsigned i = 0; i < PAGE_TABLE_ENTRIES; i++)

@@ -52,7 +52,7 @@ enum paging_status {
     PAGING_ALREADY_MAPPED, /* map: the page is mapped already */
     PAGING_NOT_MAPPED,     /* unmap/translate: nothing is mapped there */
     PAGING_NO_MEMORY,      /* no frame for a new page table */
-    PAGING_HUGE_PAGE,      /* the address is inside a 2 MiB/1 GiB page */
+    PAGING_HUGE_PAGE,      /* inside a 2 MiB/1 GiB page, or PTE_HUGE asked for */
 };
 
 const char *paging_status_name(enum paging_status status);

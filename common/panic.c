@@ -5,20 +5,6 @@
 #include "kprintf.h"
 #include "x86.h"
 
-static uint64_t read_cr0(void)
-{
-    uint64_t value;
-    __asm__ volatile("mov %%cr0, %0" : "=r"(value));
-    return value;
-}
-
-static uint64_t read_cr4(void)
-{
-    uint64_t value;
-    __asm__ volatile("mov %%cr4, %0" : "=r"(value));
-    return value;
-}
-
 _Noreturn void panic_at(const char *file, int line, const char *format, ...)
 {
     uint64_t rsp, rbp;

@@ -23,7 +23,7 @@ void *memmove(void *dest, const void *src, size_t n)
 {
     unsigned char *d = dest;
     const unsigned char *s = src;
-    if (d < s) {
+    if ((uintptr_t)d < (uintptr_t)s) { /* forwards is safe unless dest starts inside src */
         while (n--)
             *d++ = *s++;
     } else {

@@ -21,6 +21,20 @@ static inline uint8_t inb(uint16_t port)
     return value;
 }
 
+static inline uint64_t read_cr0(void)
+{
+    uint64_t value;
+    __asm__ volatile("mov %%cr0, %0" : "=r"(value));
+    return value;
+}
+
+static inline uint64_t read_cr4(void)
+{
+    uint64_t value;
+    __asm__ volatile("mov %%cr4, %0" : "=r"(value));
+    return value;
+}
+
 static inline uint64_t read_cr2(void)
 {
     uint64_t value;

@@ -34,7 +34,7 @@ class TestResult:
     name: str
     points: int
     kind: str                 # lecture, homework or bonus
-    status: str = "not run"   # passed, failed, crashed, hung, not run
+    status: str = "not run"   # passed, failed, crashed, hung, forged, not run
     score: int = 0
     hidden: bool = False      # from an instructor's --extra-tests file
     output: list = field(default_factory=list)  # diagnostics and reports
@@ -61,9 +61,21 @@ class RunState:
     tests: dict               # name -> TestResult, from expected_tests
     running: str = ""         # the test after its RUN line, before its result
     ended: bool = False       # "# END" seen
-    spoofed: int = 0          # result lines that do not count
+    spoofed: int = 0          # result lines without this run's nonce
     mismatches: list = field(default_factory=list)  # the kernel's plan vs the sources
+    forged: list = field(default_factory=list)      # tests reported twice or declared twice
     boot_lines: list = field(default_factory=list)  # output outside any test
+    planned: set = field(default_factory=set)       # names in this boot's plan
+
+    def begin_boot(self):
+        self.running, self.ended, self.planned = "", False, set()
+
+    def condemn(self, test, why):
+        """A test whose results cannot be trusted: no points, and said why."""
+        if test.status != "forged":
+            test.status, test.score = "forged", 0
+            test.output.append(why)
+            self.forged.append(f"{test.name}: {why}")
 
     def feed(self, line):
         line = line.rstrip("\r\n")
@@ -74,15 +86,22 @@ class RunState:
                 self.spoofed += 1
             elif test is None or test.points != int(points) or test.kind != kind:
                 self.mismatches.append(line)
+            elif name in self.planned:
+                self.condemn(test, "declared twice in the kernel's test list")
             else:
+                self.planned.add(name)
                 test.number = int(number)
         elif match := RUN_LINE.match(line):
             self.running = match.group(2)
         elif match := RESULT_LINE.match(line):
             verdict, number, name, score, points, kind, nonce = match.groups()
             test = self.tests.get(name)
-            if nonce != self.nonce or test is None or test.status != "not run":
+            if nonce != self.nonce or test is None:
                 self.spoofed += 1
+                return
+            if int(number) != test.number or test.status != "not run":
+                self.condemn(test, "a result line that the test run did not print "
+                                   "(reported twice, or under another number)")
                 return
             test.status = "passed" if verdict == "ok" else "failed"
             test.score = test.points if verdict == "ok" else 0

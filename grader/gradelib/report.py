@@ -8,7 +8,7 @@ import subprocess
 import sys
 from xml.etree import ElementTree
 
-from .runner import kernel_elf
+from .runner import BUILD, kernel_elf
 
 
 KERNEL_ADDRESS = re.compile(r"0x(ffffffff8[0-9a-f]{7})\b")
@@ -38,10 +38,10 @@ def symbolize(lines, elf, root):
     addresses = sorted({m for line in lines for m in KERNEL_ADDRESS.findall(line)})
     if not addresses or not elf.exists() or shutil.which("addr2line") is None:
         return lines
-    output = subprocess.run(["addr2line", "-f", "-i", "-e", str(elf)] +
+    output = subprocess.run(["addr2line", "-f", "-e", str(elf)] +
                             [f"0x{a}" for a in addresses], capture_output=True, text=True)
     names, pairs = output.stdout.splitlines(), {}
-    # Without inlining each address yields two lines: function, file:line.
+    # Each address yields two lines: function, file:line (no -i: one frame each).
     if len(names) == 2 * len(addresses):
         for index, address in enumerate(addresses):
             function, place = names[2 * index], names[2 * index + 1]
@@ -114,6 +114,8 @@ def reproduce_hint(result, test):
     """make commands that boot just this test, and the same under GDB."""
     number = re.sub(r"\D", "", result.kernel.split("-")[0])
     options = f" ONLY={test.name}"
+    if BUILD != "build":
+        options += " SAN=1"
     if result.kernel.startswith("solution"):
         options += " SOLUTION=1"
     if result.flavour:
@@ -142,7 +144,11 @@ def gradescope_json(results, seconds):
                 "extra_data": {"kind": test.kind, "lesson": result.lesson,
                                "kernel": result.kernel, "result": test.status},
             })
-    events = [f"{r.kernel}: {e}" for r in results for e in r.events]
+    # Hidden tests stay hidden until grades are published: their names are
+    # kept out of the overall output, which students see at once.
+    hidden = {t.name for r in results for t in r.tests.values() if t.hidden}
+    events = [f"{r.kernel}: {e}" for r in results for e in r.events
+              if not any(name in e for name in hidden)]
     return {
         "score": points + bonus,
         "max_score": maximum,

@@ -5,6 +5,8 @@ test alone, and the next boot starts after it (ktest.from=N)."""
 import concurrent.futures
 import os
 import re
+import resource
+import signal
 import secrets
 import selectors
 import shutil
@@ -17,6 +19,7 @@ from . import emulators, protocol
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 OUTPUT_LIMIT = 1024 * 1024  # bytes of serial output per boot
+QEMU_LOG_LIMIT = 16 * 1024 * 1024  # bytes of QEMU's exception log per boot
 # SAN=1 in the environment: the Makefile builds -fsanitize=undefined kernels there.
 BUILD = "build/san" if os.environ.get("SAN") == "1" else "build"
 
@@ -49,9 +52,30 @@ class KernelResult:
         return not self.build_log
 
 
-def run_make(target, root=ROOT):
-    return subprocess.run(["make", "-s", "-C", str(root), target], capture_output=True,
-                          text=True)
+BUILD_TIMEOUT = 300            # seconds for one make run
+BUILD_MEMORY = 4 * 1024 ** 3   # bytes of address space for each compiler process
+
+
+def limit_build_resources():
+    """Runs in the child before make starts: a submission's preprocessor bomb
+    must fail, not swap the machine (limits are inherited by the compilers)."""
+    resource.setrlimit(resource.RLIMIT_AS, (BUILD_MEMORY, BUILD_MEMORY))
+
+
+def run_make(arguments, root=ROOT):
+    """make -s -C ROOT ARGUMENTS... within the time and memory limits; on a
+    timeout, the whole process group is killed and a failure returned."""
+    command = ["make", "-s", "-C", str(root), *arguments]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          start_new_session=True, preexec_fn=limit_build_resources) as process:
+        try:
+            output, _ = process.communicate(timeout=BUILD_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            output, _ = process.communicate()
+            return subprocess.CompletedProcess(command, 1, output +
+                                               f"\nthe build took longer than {BUILD_TIMEOUT} s", "")
+    return subprocess.CompletedProcess(command, process.returncode, output, "")
 
 
 def kernels_of(number, root=ROOT):
@@ -87,9 +111,10 @@ def make_iso(elf, iso, command_line):
         raise RuntimeError(f"tools/mkiso failed for {elf}:\n{made.stderr}")
 
 
-def read_lines(process, state, timeouts, on_line):
+def read_lines(process, state, timeouts, on_line, watch=lambda: None):
     """Feeds the process's output to `state` line by line until it exits or a
-    limit is hit; returns None or the reason it was stopped."""
+    limit is hit (`watch` may name one more); returns None or the reason it
+    was stopped."""
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ)
     started = last_output = time.monotonic()
@@ -101,6 +126,8 @@ def read_lines(process, state, timeouts, on_line):
                 return f"took longer than {timeouts.total:.0f} s"
             if now - last_output > timeouts.idle:
                 return f"no output for {timeouts.idle:.0f} s"
+            if (reason := watch()) is not None:
+                return reason
             if not selector.select(timeout=0.2):
                 continue
             chunk = os.read(process.stdout.fileno(), 65536)
@@ -159,6 +186,19 @@ def bochs_panic_report(log_path):
     return f"{kind}Bochs stopped: {detail}"
 
 
+def exception_storm(log):
+    """A fault handler that returns without fixing its fault makes the CPU
+    fault forever, and QEMU logs each one: stop before the disk fills up."""
+    try:
+        size = log.stat().st_size
+    except OSError:
+        return None
+    if size <= QEMU_LOG_LIMIT:
+        return None
+    return (f"an exception storm (QEMU logged more than {QEMU_LOG_LIMIT >> 20} MiB of "
+            "exceptions; a fault handler returns without fixing the fault?)")
+
+
 def boot_qemu(iso, state, timeouts, workdir):
     log = workdir / "qemu.log"
     command = emulators.qemu_command(iso, headless=True, log=log)
@@ -171,7 +211,7 @@ def boot_qemu(iso, state, timeouts, workdir):
 
     with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL) as process:
-        stopped = read_lines(process, state, timeouts, on_line)
+        stopped = read_lines(process, state, timeouts, on_line, lambda: exception_storm(log))
         if stopped:
             process.kill()
         process.wait()
@@ -225,7 +265,7 @@ def grade_kernel(lesson, kernel, flavours, emu="qemu", timeouts=Timeouts(), root
     result = KernelResult(lesson, kernel, flavour, tests, root=root)
     started = time.monotonic()
 
-    build = None if built else run_make(f"{BUILD}/{kernel}.elf", root)
+    build = None if built else run_make([f"{BUILD}/{kernel}.elf"], root)
     if build is not None and build.returncode != 0:
         result.build_log = (build.stdout + build.stderr).strip() or "make failed"
         for test in tests.values():
@@ -246,7 +286,7 @@ def grade_kernel(lesson, kernel, flavours, emu="qemu", timeouts=Timeouts(), root
             iso = workdir / f"boot{result.boots}.iso"
             make_iso(kernel_elf(root, kernel), iso, command_line)
             result.boots += 1
-            state.running, state.ended = "", False
+            state.begin_boot()
             problem = boot(iso, state, timeouts, workdir)
             if problem is None or not state.unfinished():
                 break
@@ -272,6 +312,8 @@ def grade_kernel(lesson, kernel, flavours, emu="qemu", timeouts=Timeouts(), root
         shutil.rmtree(workdir, ignore_errors=True)
     if state.spoofed:
         result.events.append(f"{state.spoofed} result lines without this run's nonce were ignored")
+    for forgery in state.forged:
+        result.events.append(f"forged results suspected: {forgery}")
     if state.mismatches:
         result.events.append("the kernel's test list differs from the lab's test sources: "
                              + "; ".join(state.mismatches[:3]))
@@ -283,8 +325,7 @@ def grade_kernel(lesson, kernel, flavours, emu="qemu", timeouts=Timeouts(), root
 def run_make_all(targets, jobs, root=ROOT):
     """Builds several kernels in one make; True if all of them built. After a
     failure grade_kernel builds each again alone, to report its own errors."""
-    return subprocess.run(["make", "-s", "-C", str(root), f"-j{max(1, jobs)}", "-k"] + targets,
-                          capture_output=True).returncode == 0
+    return run_make([f"-j{max(1, jobs)}", "-k", *targets], root).returncode == 0
 
 
 def grade_lessons(lessons, solution=False, emu="qemu", timeouts=Timeouts(), jobs=1, root=ROOT):

@@ -8,11 +8,15 @@ is run: no Makefile, no script. The kernels are built with the lab's own rules.
 
 A submission must not borrow the answers: the copy it is graded in holds no
 reference solution of its lesson or a later one (empty stand-ins keep the
-manifest's names), symbolic links are never followed, and a submitted file may
-include headers only by their bare name (no paths, no .incbin, no #embed)."""
+manifest's names), symbolic links are never followed, and the compiler itself
+checks each submitted file (check_sources): everything it includes must be a
+header of the lab copy, and its assembly may not pull in files (.incbin,
+.include) - however the source spells it (macros, digraphs, string pasting)."""
 
 import re
+import shlex
 import shutil
+import subprocess
 import tarfile
 import tempfile
 import zipfile
@@ -28,9 +32,9 @@ MAX_SOURCE_BYTES = 1024 * 1024
 HIDDEN_TEST_PREFIX = "tests_hidden_"
 
 
-# An #include of anything but a bare file name, or another way to pull in a file.
-FORBIDDEN_SOURCE = re.compile(r'^\s*#\s*(include|embed)\s*[<"][^">]*[/\\][^">]*[">]'
-                              r'|^\s*#\s*embed\b|\.incbin', re.M)
+# Assembler directives that read other files.
+FILE_DIRECTIVE = re.compile(r"^\s*\.(incbin|include)\b.*$", re.M)
+CHECK_TIMEOUT = 60  # seconds for the compiler's look at one file
 
 
 class SubmissionError(Exception):
@@ -102,16 +106,15 @@ def is_archive(path):
 
 
 def is_plain_file(path, folder):
-    """A regular file inside `folder`, reached through no symbolic link."""
-    if not path.is_file() or path.resolve() != path.absolute():
-        return False
-    return path.resolve().is_relative_to(folder.resolve())
+    """A regular file below `folder` (itself already resolved) reached through
+    no symbolic link below it."""
+    return path.is_file() and path.resolve() == folder / path.relative_to(folder)
 
 
 def find_file(folder, lesson, name):
     """The submission's version of `name`: lessons/LESSON/NAME in a copy of the
     repository, NAME at the top, or the only NAME anywhere outside solutions/."""
-    folder = folder.absolute()
+    folder = folder.resolve()
     for candidate in (folder / "lessons" / lesson / name, folder / name):
         if is_plain_file(candidate, folder):
             return candidate
@@ -144,11 +147,14 @@ def overlay(workspace, lesson, submission):
         raise SubmissionError(f"{submission}: no such file or folder")
     unpacked = None
     try:
-        folder = submission
+        folder = submission.resolve()
         if is_archive(submission):
             unpacked = Path(tempfile.mkdtemp(prefix="grade-unpack-"))
-            extract(submission, unpacked)
-            folder = unpacked
+            try:
+                extract(submission, unpacked)
+            except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as error:
+                raise SubmissionError(f"{submission.name}: cannot unpack: {error}") from error
+            folder = unpacked.resolve()
         elif not submission.is_dir():
             raise SubmissionError(f"{submission}: not a folder or a .tar.gz/.zip archive")
         for name in manifest(lesson):
@@ -158,12 +164,7 @@ def overlay(workspace, lesson, submission):
                 continue
             if source.stat().st_size > MAX_SOURCE_BYTES:
                 raise SubmissionError(f"{name}: larger than {MAX_SOURCE_BYTES >> 10} KiB")
-            text = source.read_text(errors="replace")
-            if (match := FORBIDDEN_SOURCE.search(text)) is not None:
-                raise SubmissionError(
-                    f"{name}: '{match.group(0).strip()}' is not allowed: include the lab's "
-                    "headers by their name only, as in #include \"kprintf.h\"")
-            (workspace.root / "lessons" / lesson / name).write_text(text)
+            shutil.copyfile(source, workspace.root / "lessons" / lesson / name)
             workspace.taken[name] = str(source.relative_to(folder))
     finally:
         if unpacked is not None:
@@ -171,6 +172,37 @@ def overlay(workspace, lesson, submission):
     if workspace.missing:
         workspace.notes.append(f"not in the submission, the starter's version was used: "
                                f"{', '.join(workspace.missing)}")
+    check_sources(workspace, lesson)
+
+
+def check_sources(workspace, lesson):
+    """Lets the compiler say what each submitted file reads: its headers must
+    all be the lab copy's own (common/ and lessons/), and its assembly may not
+    include files. A file that does not compile is left for the build to
+    report."""
+    root = workspace.root.resolve()
+    flags = shlex.split(subprocess.run(["make", "-s", "-C", str(root), "print-cflags"],
+                                       capture_output=True, text=True).stdout)
+    allowed = (root / "common", root / "lessons")
+    for name in workspace.taken:
+        path = f"lessons/{lesson}/{name}"
+        try:
+            deps = subprocess.run(["gcc", *flags, "-MM", path], cwd=root, capture_output=True,
+                                  text=True, timeout=CHECK_TIMEOUT)
+            assembly = subprocess.run(["gcc", *flags, "-S", "-o", "-", path], cwd=root,
+                                      capture_output=True, text=True, timeout=CHECK_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise SubmissionError(f"{name}: the compiler needed more than {CHECK_TIMEOUT} s")
+        if deps.returncode != 0:
+            continue
+        for dependency in deps.stdout.replace("\\\n", " ").split(":", 1)[-1].split():
+            resolved = (root / dependency).resolve()
+            if not any(resolved.is_relative_to(folder) for folder in allowed):
+                raise SubmissionError(f"{name} includes {dependency}: a submission may include "
+                                      "only the lab's headers (common/, lessons/)")
+        if (match := FILE_DIRECTIVE.search(assembly.stdout)) is not None:
+            raise SubmissionError(f"{name}: '{match.group(0).strip()}' is not allowed: "
+                                  "a submission may not pull other files in")
 
 
 def add_extra_tests(workspace, lesson, folder):

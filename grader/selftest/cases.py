@@ -202,6 +202,13 @@ PATHOLOGICAL = [
          verdict=r"result lines without this run's nonce were ignored"),
     Case("does not compile", "14-pmm", PMM, PMM_INIT, "void pmm_init(void)\n{{\n",
          verdict=r"did not compile"),
+    Case("tests redeclared under the real names", "14-pmm", STARTER_PMM,
+         '#include "pmm.h"\n',
+         '#include "pmm.h"\n#include "ktest.h"\n'
+         "KTEST_HOMEWORK(free_rejects_double_free, 3) {}\n"
+         "KTEST_HOMEWORK(alloc_frames_skips_holes, 2) {}\n",
+         kernel="lesson", same_score_as_starter=True,
+         verdict=r"forged results suspected: free_rejects_double_free: declared twice"),
 ]
 
 # The same verdicts under Bochs, where hangs, crashes and exits look different.
