@@ -8,6 +8,7 @@
 #include "paging.h"
 #include "pmm.h"
 #include "string.h"
+#include "tests_support.h"
 
 enum {
     SAMPLE_BLOCKS = 48,
@@ -22,12 +23,6 @@ enum {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void fresh_heap(void)
-{
-    kheap_init();
-    ktest_defer(kheap_init);
-}
-
 static void restore_debug_heap(void)
 {
     kheap_set_debug(true);
@@ -40,13 +35,6 @@ static void fresh_plain_heap(void)
     ktest_defer(restore_debug_heap);
 }
 
-static struct kheap_stats stats_now(void)
-{
-    struct kheap_stats stats;
-    kheap_get_stats(&stats);
-    return stats;
-}
-
 static struct kheap_report last_report(void)
 {
     struct kheap_report report;
@@ -54,47 +42,9 @@ static struct kheap_report last_report(void)
     return report;
 }
 
-static size_t bytes_not(const void *block, size_t size, uint8_t byte)
-{
-    size_t wrong = 0;
-    for (size_t i = 0; i < size; i++)
-        wrong += ((const uint8_t *)block)[i] != byte;
-    return wrong;
-}
-
 static void read_byte(void *address)
 {
     (void)*(volatile uint8_t *)address;
-}
-
-static void write_byte(void *address)
-{
-    *(volatile uint8_t *)address = 0x42;
-}
-
-static phys_addr_t hoarded_frames = PMM_NO_FRAME;
-
-static void hoard_all_frames_but(size_t keep)
-{
-    for (phys_addr_t frame; (frame = pmm_alloc_frame()) != PMM_NO_FRAME;) {
-        *(phys_addr_t *)phys_to_virt(frame) = hoarded_frames;
-        hoarded_frames = frame;
-    }
-    for (size_t i = 0; i < keep && hoarded_frames != PMM_NO_FRAME; i++) {
-        phys_addr_t next = *(phys_addr_t *)phys_to_virt(hoarded_frames);
-        pmm_free_frame(hoarded_frames);
-        hoarded_frames = next;
-    }
-}
-
-static void release_hoard_and_reset_heap(void)
-{
-    while (hoarded_frames != PMM_NO_FRAME) {
-        phys_addr_t next = *(phys_addr_t *)phys_to_virt(hoarded_frames);
-        pmm_free_frame(hoarded_frames);
-        hoarded_frames = next;
-    }
-    kheap_init();
 }
 
 /* ---- what every heap must do ------------------------------------------- */
