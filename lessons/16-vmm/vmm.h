@@ -44,8 +44,10 @@
 
 /* The valloc window: PML4 entry 510, created by vmm_init so every space
  * shares it. */
-#define VALLOC_START      0xFFFFFF0000000000ull
-#define VALLOC_END        0xFFFFFF8000000000ull
+#ifndef VALLOC_START /* the host tests (host/) move the window into their own memory */
+#define VALLOC_START 0xFFFFFF0000000000ull
+#define VALLOC_END   0xFFFFFF8000000000ull
+#endif
 #define VALLOC_PAGES      ((VALLOC_END - VALLOC_START) / PAGE_SIZE)
 #define VALLOC_MAX_AREAS  128 /* live areas at one time */
 #define VALLOC_PAGE_FLAGS (PTE_WRITABLE | PTE_NO_EXECUTE)
