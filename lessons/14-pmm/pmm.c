@@ -76,11 +76,12 @@ static void frames_inside(uint64_t start, uint64_t end, size_t *first, size_t *l
     *last = (size_t)(end / PAGE_SIZE);
 }
 
-/* Frames touching [start, end): rounds outwards. */
+/* Frames touching [start, end): rounds outwards. An empty range touches
+ * nothing, even at an unaligned address. */
 static void frames_touching(uint64_t start, uint64_t end, size_t *first, size_t *last)
 {
     *first = (size_t)(start / PAGE_SIZE);
-    *last = (size_t)(end / PAGE_SIZE + (end % PAGE_SIZE != 0));
+    *last = start >= end ? *first : (size_t)(end / PAGE_SIZE + (end % PAGE_SIZE != 0));
 }
 
 /* ---- initialisation ---------------------------------------------------- */

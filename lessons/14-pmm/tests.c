@@ -230,6 +230,17 @@ KTEST(map_zero_length_and_unaligned_regions, 2)
     KEXPECT_EQ(frames[2], 0x4FF000);
 }
 
+KTEST(map_empty_reserved_entries_reserve_nothing, 1)
+{
+    static const struct memory_region map[] = {
+        REGION(0x200000, 0x4000, MEMORY_USABLE),
+        REGION(0x201800, 0, MEMORY_RESERVED), /* empty, inside a frame */
+    };
+    const struct phys_range reserved[] = {{0x202800, 0x202800}}; /* empty as well */
+    use_map(map, ARRAY_SIZE(map), reserved, ARRAY_SIZE(reserved));
+    KEXPECT_EQ(pmm_total_count(), 4);
+}
+
 KTEST(map_memory_beyond_the_bitmap_is_ignored, 1)
 {
     static const struct memory_region map[] = {

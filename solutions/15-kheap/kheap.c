@@ -29,6 +29,12 @@
  * (at most 2 MiB), never as heap_curr + size > heap_end: that sum wraps
  * around past 2^64 for a huge size and would let the request through.
  *
+ * Fast path: most calls need neither padding nor a new page. kmalloc and
+ * kmalloc_aligned try that case first, in a few lines (30 and 40 to 47
+ * instructions, docs/benchmarks.md); anything else - a page to map, no
+ * room, size 0, an alignment above a page - takes allocate(), the general
+ * path, which checks and does everything.
+ *
  * Freeing: a bump allocator can only take back the block just below
  * heap_curr, so kfree takes back nothing. It still checks the pointer (that
  * is where heap corruption shows first) and counts the call. A kernel can
@@ -225,6 +231,15 @@ static void *bump(size_t size, size_t align)
     return (void *)start;
 }
 
+/* Counts a successful call that asked for `size` bytes. */
+static void count_allocation(size_t size)
+{
+    heap_stats.allocations++;
+    heap_stats.requested += size;
+    heap_stats.used = heap_curr - heap_start;
+    heap_stats.peak = heap_stats.used; /* nothing comes back: used only grows */
+}
+
 /* Brings the counters up to date after a call that asked for `size` bytes
  * and got `block`. */
 static void count(const void *block, size_t size)
@@ -233,10 +248,7 @@ static void count(const void *block, size_t size)
         heap_stats.failures++;
         return;
     }
-    heap_stats.allocations++;
-    heap_stats.requested += size;
-    heap_stats.used = heap_curr - heap_start;
-    heap_stats.peak = MAX(heap_stats.peak, heap_stats.used);
+    count_allocation(size);
 }
 
 /* The path every allocation takes: check `align`, bump, count. */
@@ -251,8 +263,31 @@ static void *allocate(size_t size, size_t align)
     return block;
 }
 
+/* The fast path's block at `start` (heap_curr, or the first multiple of an
+ * alignment after it: the bytes in between are padding), which fits below
+ * heap_mapped: nothing to check or map. Called with the heap locked. */
+static inline void *take_mapped(uintptr_t start, size_t size)
+{
+    if (start != heap_curr)
+        set_bit(heap_padding_starts, heap_curr);
+    set_bit(heap_block_starts, start);
+    heap_curr = ALIGN_UP(start + size, KHEAP_MIN_ALIGN); /* start is a multiple of 16 */
+    count_allocation(size);
+    return (void *)start;
+}
+
 void *kmalloc(size_t size)
 {
+    uint64_t rflags = heap_lock();
+    /* heap_curr is a multiple of 16: kmalloc needs no padding. The test is
+     * 0 < size <= the room left in the mapped part (size 0 - 1 wraps). */
+    uintptr_t start = heap_curr;
+    if (size - 1 < heap_mapped - start) {
+        void *block = take_mapped(start, size);
+        heap_unlock(rflags);
+        return block;
+    }
+    heap_unlock(rflags);
     return allocate(size, KHEAP_MIN_ALIGN);
 }
 
@@ -271,6 +306,18 @@ void *kcalloc(size_t n, size_t size)
 
 void *kmalloc_aligned(size_t size, size_t align)
 {
+    uint64_t rflags = heap_lock();
+    if (IS_POWER_OF_TWO(align) && align <= PAGE_SIZE) {
+        /* Cannot wrap, nor pass heap_mapped: a multiple of PAGE_SIZE, so of
+         * align too. Alignments up to 16 leave heap_curr as it is. */
+        uintptr_t start = ALIGN_UP(heap_curr, align);
+        if (size - 1 < heap_mapped - start) {
+            void *block = take_mapped(start, size);
+            heap_unlock(rflags);
+            return block;
+        }
+    }
+    heap_unlock(rflags);
     return allocate(size, align);
 }
 

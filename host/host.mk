@@ -1,0 +1,133 @@
+# host/host.mk - the allocators built as Linux programs (host/README.md): the
+# reference solutions' own files, over a simulated machine (host/shim).
+# The Makefile includes this file.
+#
+#   make check-host               unit tests (host/test), gcc, ASan + UBSan
+#   make fuzz [FUZZ_SECONDS=60]   a libFuzzer target per allocator (host/fuzz), clang,
+#                                 ASan + UBSan, FUZZ_SECONDS each, FUZZ_JOBS at a time
+#   make fuzz-merge               fold what `make fuzz` found into host/fuzz/corpus
+#   make bench                    instructions per call (callgrind), heap efficiency and
+#                                 boot times into build/bench.json (tools/bench/host.py)
+#   make host-selftest            all three, briefly: what `make test` runs (host/selftest)
+
+HOST_BUILD   := build/host
+HOST_CC      ?= gcc
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= $(shell nproc 2>/dev/null || echo 1)
+HOST_ALLOCATORS := pmm kheap freelist valloc
+
+# What each program is made of. Kernel code: the allocators under test, and
+# the common/ code they call (kprintf.c as is, paging.c through the shim).
+HOST_KERNEL_pmm      := solutions/14-pmm/pmm.c
+HOST_KERNEL_kheap    := $(HOST_KERNEL_pmm) solutions/15-kheap/kheap.c
+HOST_KERNEL_freelist := $(HOST_KERNEL_pmm) solutions/15-kheap/kheap_freelist.c
+HOST_KERNEL_valloc   := $(HOST_KERNEL_pmm) solutions/16-vmm/vmm.c solutions/16-vmm/valloc.c
+HOST_KERNEL_COMMON   := common/kprintf.c host/shim/paging.c
+HOST_SHIM            := host/shim/runtime.c host/shim/memory.c
+
+# The kernel's flags, but for a process (no -mcmodel=kernel, no PIE: the
+# shim's linker symbols are absolute, as the kernel's are). layout.h comes
+# first everywhere; host/shim holds only the headers that must differ.
+HOST_KERNEL_CFLAGS := $(filter-out -mcmodel=kernel,$(CFLAGS))
+HOST_CFLAGS        := -std=c2x -O1 -g -fno-pie -fno-omit-frame-pointer $(WARNINGS)
+HOST_INCLUDES      := -D_GNU_SOURCE -include host/shim/layout.h -iquote host/shim -iquote common \
+                      $(addprefix -iquote ,$(wildcard lessons/*/)) -iquote host/test -iquote host/fuzz
+HOST_SANITIZE      := -fsanitize=address,undefined -fno-sanitize-recover=all
+
+# $(call host_objects,CONFIG,KERNEL FILES,HOST FILES)
+host_objects = $(patsubst %.c,$(HOST_BUILD)/$(1)/kernel/%.o,$(2)) \
+               $(patsubst %.c,$(HOST_BUILD)/$(1)/host/%.o,$(3))
+
+# ---- check: unit tests under the sanitizers ------------------------------------
+HOST_CHECK_PROGRAMS := $(addprefix $(HOST_BUILD)/check/test_,$(HOST_ALLOCATORS))
+
+$(HOST_BUILD)/check/kernel/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $<"
+	@$(HOST_CC) $(HOST_KERNEL_CFLAGS) $(HOST_SANITIZE) $(HOST_INCLUDES) -MMD -MP -c $< -o $@
+
+$(HOST_BUILD)/check/host/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $<"
+	@$(HOST_CC) $(HOST_CFLAGS) $(HOST_SANITIZE) $(HOST_INCLUDES) -MMD -MP -c $< -o $@
+
+$(foreach A,$(HOST_ALLOCATORS),$(eval $(HOST_BUILD)/check/test_$(A): $(call host_objects,check,\
+    $(HOST_KERNEL_$(A)) $(HOST_KERNEL_COMMON),$(HOST_SHIM) host/shim/sanitizer_options.c \
+    host/test/harness.c host/test/test_$(A).c)))
+
+$(HOST_CHECK_PROGRAMS):
+	@echo "  HOSTLD  $@"
+	@$(HOST_CC) $(HOST_SANITIZE) -no-pie $^ -o $@
+
+# ---- fuzz: libFuzzer targets -----------------------------------------------------
+HOST_FUZZ_PROGRAMS := $(addprefix $(HOST_BUILD)/fuzz/fuzz_,$(HOST_ALLOCATORS))
+HOST_FUZZ_SANITIZE := $(HOST_SANITIZE) -fsanitize=fuzzer-no-link
+HOST_FUZZ_KERNEL_CFLAGS := $(filter-out -fno-tree-loop-distribute-patterns,$(HOST_KERNEL_CFLAGS))
+
+$(HOST_BUILD)/fuzz/kernel/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(HOST_FUZZ_KERNEL_CFLAGS) $(HOST_FUZZ_SANITIZE) $(HOST_INCLUDES) -MMD -MP -c $< -o $@
+
+$(HOST_BUILD)/fuzz/host/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(HOST_CFLAGS) $(HOST_FUZZ_SANITIZE) $(HOST_INCLUDES) -MMD -MP -c $< -o $@
+
+$(foreach A,$(HOST_ALLOCATORS),$(eval $(HOST_BUILD)/fuzz/fuzz_$(A): $(call host_objects,fuzz,\
+    $(HOST_KERNEL_$(A)) $(HOST_KERNEL_COMMON),$(HOST_SHIM) host/shim/sanitizer_options.c \
+    host/fuzz/model.c host/fuzz/fuzz_$(A).c)))
+
+$(HOST_FUZZ_PROGRAMS):
+	@echo "  FUZZLD  $@"
+	@$(FUZZ_CC) $(HOST_SANITIZE) -fsanitize=fuzzer -no-pie $^ -o $@
+
+# ---- bench: the kernel's flags, no sanitizers -----------------------------------
+# common/string.c comes along, so that kcalloc's memset costs what it does
+# in the kernel. One program per heap (both define kmalloc).
+HOST_BENCH_PROGRAMS := $(HOST_BUILD)/bench/bench_kheap $(HOST_BUILD)/bench/bench_freelist
+
+$(HOST_BUILD)/bench/kernel/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  BENCHCC $<"
+	@$(HOST_CC) $(HOST_KERNEL_CFLAGS) $(HOST_INCLUDES) -MMD -MP -c $< -o $@
+
+$(HOST_BUILD)/bench/host/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  BENCHCC $<"
+	@$(HOST_CC) $(HOST_CFLAGS) -O2 $(HOST_INCLUDES) -MMD -MP -c $< -o $@
+
+$(HOST_BUILD)/bench/bench_kheap: $(call host_objects,bench,$(HOST_KERNEL_kheap) \
+    solutions/16-vmm/vmm.c solutions/16-vmm/valloc.c $(HOST_KERNEL_COMMON) common/string.c,\
+    $(HOST_SHIM) host/bench/bench.c host/bench/bench_kheap.c)
+$(HOST_BUILD)/bench/bench_freelist: $(call host_objects,bench,$(HOST_KERNEL_freelist) \
+    $(HOST_KERNEL_COMMON) common/string.c,$(HOST_SHIM) host/bench/bench.c \
+    host/bench/bench_freelist.c)
+
+$(HOST_BENCH_PROGRAMS):
+	@echo "  BENCHLD $@"
+	@$(HOST_CC) -no-pie $^ -o $@
+
+-include $(shell find $(HOST_BUILD) -name '*.d' 2>/dev/null)
+
+# ---- the targets -------------------------------------------------------------------
+.PHONY: check-host fuzz fuzz-merge bench host-programs host-selftest
+
+host-programs: $(HOST_CHECK_PROGRAMS) $(HOST_FUZZ_PROGRAMS) $(HOST_BENCH_PROGRAMS)
+
+check-host: $(HOST_CHECK_PROGRAMS)
+	@$(PYTHON) host/run-tests $^
+
+fuzz: $(HOST_FUZZ_PROGRAMS)
+	@$(PYTHON) host/run-fuzz --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) $^
+
+# After a long `make fuzz`: keep a few dozen inputs per target in host/fuzz/corpus.
+fuzz-merge: $(HOST_FUZZ_PROGRAMS)
+	@$(PYTHON) host/run-fuzz --merge $^
+
+bench: $(HOST_BENCH_PROGRAMS)
+	@$(PYTHON) tools/bench/host.py
+
+host-selftest:
+	@host/selftest
