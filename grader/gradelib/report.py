@@ -45,7 +45,7 @@ def symbolize(lines, elf, root):
     if len(names) == 2 * len(addresses):
         for index, address in enumerate(addresses):
             function, place = names[2 * index], names[2 * index + 1]
-            if function != "??":
+            if function != "??" and not place.startswith("??"):  # code, not data
                 pairs[address] = f"{function} at {place.replace(str(root) + '/', '')}"
     return [KERNEL_ADDRESS.sub(
         lambda m: m.group(0) + (f" <{pairs[m.group(1)]}>" if m.group(1) in pairs else ""), line)
@@ -64,8 +64,9 @@ def first_problem(test):
     return ""
 
 
-def render_table(results, variant, emu, width=None):
-    """The score table as text; lines are cut to `width` if given."""
+def render_table(results, variant, emu, width=None, verbose=False):
+    """The score table as text; lines are cut to `width` if given. verbose:
+    every failed test's whole output (reports symbolised) under its line."""
     out = []
     for result in results:
         out.append(f"\n{result.kernel} (lesson {result.lesson}, {variant}, {emu}): "
@@ -83,6 +84,8 @@ def render_table(results, variant, emu, width=None):
             if not test.passed:
                 line += "  " + first_problem(test)
             out.append(line[:max(width, 80)] if width else line)
+            if verbose and not test.passed:
+                out += [f"         {detail}" for detail in failure_details(result, test)]
         elf = kernel_elf(result.root, result.kernel)
         for event in symbolize(result.events, elf, result.root):
             out.append(f"  ! {event}")
@@ -96,9 +99,9 @@ def render_table(results, variant, emu, width=None):
     return "\n".join(out)
 
 
-def print_table(results, variant, emu):
+def print_table(results, variant, emu, verbose=False):
     width = shutil.get_terminal_size((110, 20)).columns if sys.stdout.isatty() else None
-    print(render_table(results, variant, emu, width))
+    print(render_table(results, variant, emu, None if verbose else width, verbose))
 
 
 def failure_details(result, test):
