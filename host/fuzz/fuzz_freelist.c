@@ -17,18 +17,14 @@
 #include "paging.h"
 #include "pmm.h"
 
-enum { MAX_STOLEN = 64, RECENT = 8, POISON_INUSE = 0x5a };
+enum { RECENT = 8, POISON_INUSE = 0x5a };
 
 static struct blocks live;
 static bool debug;
 static struct kheap_stats expected;
 static uintptr_t recently_freed[RECENT]; /* for double frees; 0: none */
 static size_t baseline;                  /* PMM frames free before the heap took any */
-static struct {
-    phys_addr_t first;
-    size_t count;
-} stolen[MAX_STOLEN];
-static size_t stolen_count, stolen_frames;
+static struct frame_hoard hoard;         /* frames taken to starve the heap */
 static uint8_t next_tag;
 
 static void reset_model(void)
@@ -80,7 +76,7 @@ static void check_state(void)
     expected.peak = s.peak;
     FUZZ_CHECK(s.pages_mapped <= KHEAP_PAGES);
     /* Every frame the heap holds is a mapped page or its page table. */
-    FUZZ_CHECK_EQ(pmm_free_count() + stolen_frames + s.pages_mapped + window_has_page_table(),
+    FUZZ_CHECK_EQ(pmm_free_count() + hoard.frames + s.pages_mapped + window_has_page_table(),
                   baseline);
 }
 
@@ -274,37 +270,7 @@ static void write_after_free(struct input *in)
     add_block(b.start, b.size, align, false); /* poisoned again, as every new block */
 }
 
-/* ---- the PMM running out ------------------------------------------------------------ */
-
-static void give_back_frames(void)
-{
-    while (stolen_count > 0) {
-        stolen_count--;
-        FUZZ_CHECK_EQ(pmm_free_frames(stolen[stolen_count].first, stolen[stolen_count].count),
-                      PMM_OK);
-    }
-    stolen_frames = 0;
-}
-
-static void steal_frames(struct input *in)
-{
-    if (take_u8(in) % 2 == 0) {
-        give_back_frames();
-        return;
-    }
-    size_t leave = take_below(in, 8), want = SIZE_MAX;
-    while (pmm_free_count() > leave && stolen_count < MAX_STOLEN) {
-        want = MIN(want, pmm_free_count() - leave);
-        phys_addr_t first = pmm_alloc_frames(want);
-        if (first == PMM_NO_FRAME) {
-            want = (want + 1) / 2;
-            continue;
-        }
-        stolen[stolen_count].first = first;
-        stolen[stolen_count++].count = want;
-        stolen_frames += want;
-    }
-}
+/* ---- one input, operation by operation ------------------------------------ */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -339,7 +305,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             write_after_free(&in);
             break;
         case 14:
-            steal_frames(&in);
+            hoard_step(&hoard, &in, 8);
             break;
         case 15:
             if (take_u8(&in) % 8 == 0) {
@@ -359,7 +325,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct kheap_stats s;
     kheap_get_stats(&s);
     FUZZ_CHECK_EQ(s.used, 0);
-    give_back_frames();
+    hoard_release(&hoard);
     kheap_init();
     FUZZ_CHECK_EQ(pmm_free_count(), baseline - window_has_page_table());
     return 0;

@@ -18,7 +18,7 @@
 #include "paging.h"
 #include "pmm.h"
 
-enum { MAX_PIECES = 2 * MAX_BLOCKS, MAX_STOLEN = 64 };
+enum { MAX_PIECES = 2 * MAX_BLOCKS };
 
 struct piece {
     uintptr_t start, end;
@@ -30,11 +30,7 @@ static struct piece pieces[MAX_PIECES]; /* in address order: the heap is a bump 
 static size_t piece_count;
 static uintptr_t curr;
 static struct kheap_stats expected;
-static struct {
-    phys_addr_t first;
-    size_t count;
-} stolen[MAX_STOLEN]; /* runs of frames taken from the PMM */
-static size_t stolen_count;
+static struct frame_hoard hoard; /* frames taken to starve the heap */
 static uint8_t next_tag;
 
 static void reset_model(void)
@@ -209,36 +205,7 @@ static void free_pointer(uintptr_t address)
     FUZZ_CHECK_EQ(after.size, in_block ? around->end - around->start : 0);
 }
 
-/* ---- the PMM running out -------------------------------------------------------- */
-
-static void give_back_frames(void)
-{
-    while (stolen_count > 0) {
-        stolen_count--;
-        FUZZ_CHECK_EQ(pmm_free_frames(stolen[stolen_count].first, stolen[stolen_count].count),
-                      PMM_OK);
-    }
-}
-
-/* Leaves the PMM a handful of frames (or gives them all back). */
-static void steal_frames(struct input *in)
-{
-    if (take_u8(in) % 2 == 0) {
-        give_back_frames();
-        return;
-    }
-    size_t leave = take_below(in, 8), want = SIZE_MAX;
-    while (pmm_free_count() > leave && stolen_count < MAX_STOLEN) {
-        want = MIN(want, pmm_free_count() - leave);
-        phys_addr_t first = pmm_alloc_frames(want);
-        if (first == PMM_NO_FRAME) {
-            want = (want + 1) / 2;
-            continue;
-        }
-        stolen[stolen_count].first = first;
-        stolen[stolen_count++].count = want;
-    }
-}
+/* ---- one input, operation by operation ------------------------------------ */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -248,7 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_boot();
     kheap_init();
     reset_model();
-    stolen_count = 0;
+    hoard = (struct frame_hoard){0};
     size_t baseline = pmm_free_count();
     while (input_left(&in)) {
         switch (take_u8(&in) % 16) {
@@ -268,7 +235,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free_pointer(take_bad_pointer(&in));
             break;
         case 12:
-            steal_frames(&in);
+            hoard_step(&hoard, &in, 8);
             break;
         case 13:
             if (take_u8(&in) % 8 == 0) { /* a fresh heap; every page goes back */
@@ -290,7 +257,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (size_t i = 0; i < live.count; i++)
         blocks_check(&live, i);
-    give_back_frames();
+    hoard_release(&hoard);
     kheap_init();
     FUZZ_CHECK_EQ(pmm_free_count(), baseline - window_has_page_table());
     return 0;

@@ -17,7 +17,7 @@
 #include "pmm.h"
 #include "vmm.h"
 
-enum { MAX_STOLEN = 64, RECENT = 8 };
+enum { RECENT = 8 };
 
 struct area {
     uintptr_t start;
@@ -29,11 +29,7 @@ static struct area areas[VALLOC_MAX_AREAS]; /* sorted by start */
 static size_t count;
 static uintptr_t recently_freed[RECENT];
 static size_t baseline;
-static struct {
-    phys_addr_t first;
-    size_t count;
-} stolen[MAX_STOLEN];
-static size_t stolen_count, stolen_frames;
+static struct frame_hoard hoard; /* frames taken to starve valloc */
 static uint8_t next_tag;
 
 /* Frames the live areas hold: their pages, plus one PT per 2 MiB and one
@@ -72,7 +68,7 @@ static void check_state(void)
     for (size_t a = 0; a < count; a++)
         pages += areas[a].pages;
     FUZZ_CHECK_EQ(vmm_stats.area_pages, pages);
-    FUZZ_CHECK_EQ(pmm_free_count() + stolen_frames + frames_held(areas, count), baseline);
+    FUZZ_CHECK_EQ(pmm_free_count() + hoard.frames + frames_held(areas, count), baseline);
 }
 
 /* Each page of an area holds its tag in its first and last byte. */
@@ -247,37 +243,7 @@ static void find(struct input *in)
     }
 }
 
-/* ---- the PMM running out -------------------------------------------------------------- */
-
-static void give_back_frames(void)
-{
-    while (stolen_count > 0) {
-        stolen_count--;
-        FUZZ_CHECK_EQ(pmm_free_frames(stolen[stolen_count].first, stolen[stolen_count].count),
-                      PMM_OK);
-    }
-    stolen_frames = 0;
-}
-
-static void steal_frames(struct input *in)
-{
-    if (take_u8(in) % 2 == 0) {
-        give_back_frames();
-        return;
-    }
-    size_t leave = take_below(in, 24), want = SIZE_MAX;
-    while (pmm_free_count() > leave && stolen_count < MAX_STOLEN) {
-        want = MIN(want, pmm_free_count() - leave);
-        phys_addr_t first = pmm_alloc_frames(want);
-        if (first == PMM_NO_FRAME) {
-            want = (want + 1) / 2;
-            continue;
-        }
-        stolen[stolen_count].first = first;
-        stolen[stolen_count++].count = want;
-        stolen_frames += want;
-    }
-}
+/* ---- one input, operation by operation ------------------------------------ */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -309,7 +275,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             find(&in);
             break;
         case 9:
-            steal_frames(&in);
+            hoard_step(&hoard, &in, 24);
             break;
         }
         check_state();
@@ -320,7 +286,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK_EQ(vfree((void *)areas[count - 1].start), VMM_OK);
         count--;
     }
-    give_back_frames();
+    hoard_release(&hoard);
     check_state();
     FUZZ_CHECK_EQ(pmm_free_count(), baseline);
     return 0;

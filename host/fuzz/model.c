@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "pmm.h"
 
 bool input_left(const struct input *in)
 {
@@ -146,4 +147,41 @@ void blocks_check(const struct blocks *live, size_t index)
             fuzz_fail(__FILE__, __LINE__, "a live block's contents changed", bytes[i], b->tag,
                       true);
     }
+}
+
+/* ---- starving the PMM ----------------------------------------------------- */
+
+void hoard_release(struct frame_hoard *hoard)
+{
+    while (hoard->run_count > 0) {
+        hoard->run_count--;
+        FUZZ_CHECK_EQ(pmm_free_frames(hoard->runs[hoard->run_count].first,
+                                      hoard->runs[hoard->run_count].count),
+                      PMM_OK);
+    }
+    hoard->frames = 0;
+}
+
+void hoard_take(struct frame_hoard *hoard, size_t leave)
+{
+    size_t want = SIZE_MAX;
+    while (pmm_free_count() > leave && hoard->run_count < MAX_HOARD_RUNS) {
+        want = MIN(want, pmm_free_count() - leave);
+        phys_addr_t first = pmm_alloc_frames(want);
+        if (first == PMM_NO_FRAME) {
+            want = (want + 1) / 2; /* no run that long: try half */
+            continue;
+        }
+        hoard->runs[hoard->run_count].first = first;
+        hoard->runs[hoard->run_count++].count = want;
+        hoard->frames += want;
+    }
+}
+
+void hoard_step(struct frame_hoard *hoard, struct input *in, size_t leave_limit)
+{
+    if (take_u8(in) % 2 == 0)
+        hoard_release(hoard);
+    else
+        hoard_take(hoard, take_below(in, leave_limit));
 }

@@ -76,4 +76,29 @@ long blocks_find(const struct blocks *live, uintptr_t address);
 /* Checks that the block still holds its tag everywhere. */
 void blocks_check(const struct blocks *live, size_t index);
 
+/* ---- starving the PMM ----------------------------------------------------- */
+
+enum { MAX_HOARD_RUNS = 64 };
+
+/* Frames a target takes from the PMM to make an allocator run out. */
+struct frame_hoard {
+    struct {
+        phys_addr_t first;
+        size_t count;
+    } runs[MAX_HOARD_RUNS];
+    size_t run_count;
+    size_t frames; /* in all runs */
+};
+
+/* Gives every hoarded frame back (checking the PMM takes each run). */
+void hoard_release(struct frame_hoard *hoard);
+
+/* Takes frames, in contiguous runs as large as the PMM has, until at most
+ * `leave` are free or the hoard has no room for another run. */
+void hoard_take(struct frame_hoard *hoard, size_t leave);
+
+/* An operation of the input: gives the hoard back, or (half the time) takes
+ * frames until fewer than `leave_limit` are left. */
+void hoard_step(struct frame_hoard *hoard, struct input *in, size_t leave_limit);
+
 #endif

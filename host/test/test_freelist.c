@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "heap_checks.h"
 #include "kheap.h"
 #include "paging.h"
 #include "pmm.h"
@@ -16,40 +17,6 @@ enum {
     POISON_FREE = 0x6b,
     PLAIN_SLOTS_OF_16 = KHEAP_SIZE / 16 - KHEAP_PAGES,
 };
-
-static struct kheap_stats stats_now(void)
-{
-    struct kheap_stats s;
-    kheap_get_stats(&s);
-    return s;
-}
-
-static struct kheap_report report_now(void)
-{
-    struct kheap_report r = {0};
-    kheap_last_report(&r);
-    return r;
-}
-
-static bool all_bytes(const void *block, size_t size, uint8_t byte)
-{
-    for (size_t i = 0; i < size; i++) {
-        if (((const uint8_t *)block)[i] != byte)
-            return false;
-    }
-    return true;
-}
-
-#define CHECK_FAILS_CLEANLY(call)                                                                  \
-    do {                                                                                           \
-        struct kheap_stats before_ = stats_now();                                                  \
-        size_t free_before_ = pmm_free_count();                                                    \
-        CHECK((call) == NULL);                                                                     \
-        struct kheap_stats after_ = stats_now();                                                   \
-        before_.failures++;                                                                        \
-        CHECK_EQ(memcmp(&before_, &after_, sizeof(after_)), 0);                                    \
-        CHECK_EQ(pmm_free_count(), free_before_);                                                  \
-    } while (0)
 
 static void check_report(enum kheap_problem problem, uintptr_t block, uintptr_t address)
 {

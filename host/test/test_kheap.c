@@ -6,25 +6,12 @@
 #include <string.h>
 
 #include "harness.h"
+#include "heap_checks.h"
 #include "kheap.h"
 #include "paging.h"
 #include "pmm.h"
 
 enum { SAMPLE = 64, WINDOW_BLOCKS_OF_16 = KHEAP_SIZE / 16 };
-
-static struct kheap_stats stats_now(void)
-{
-    struct kheap_stats s;
-    kheap_get_stats(&s);
-    return s;
-}
-
-static struct kheap_report report_now(void)
-{
-    struct kheap_report r;
-    kheap_last_report(&r);
-    return r;
-}
 
 /* Pages the page tables map in the window, counted from the tables. */
 static size_t pages_mapped_in_window(void)
@@ -45,27 +32,6 @@ static size_t pages_accessible_in_window(void)
         count += !host_write_faults(page);
     return count;
 }
-
-static bool all_bytes(const void *block, size_t size, uint8_t byte)
-{
-    for (size_t i = 0; i < size; i++) {
-        if (((const uint8_t *)block)[i] != byte)
-            return false;
-    }
-    return true;
-}
-
-/* A call that must fail and change nothing but the failure counter. */
-#define CHECK_FAILS_CLEANLY(call)                                                                  \
-    do {                                                                                           \
-        struct kheap_stats before_ = stats_now();                                                  \
-        size_t free_before_ = pmm_free_count();                                                    \
-        CHECK((call) == NULL);                                                                     \
-        struct kheap_stats after_ = stats_now();                                                   \
-        before_.failures++;                                                                        \
-        CHECK_EQ(memcmp(&before_, &after_, sizeof(after_)), 0);                                    \
-        CHECK_EQ(pmm_free_count(), free_before_);                                                  \
-    } while (0)
 
 /* Where the next kmalloc(16) lands, without a trace: the next block's start. */
 static uintptr_t next_block(void)
