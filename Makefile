@@ -141,13 +141,10 @@ KERNELS := $(foreach N,$(NUMBERS),$(foreach V,lesson solution,$(foreach F,- $(FL
                $(V)$(N)$(if $(F:-=),-$(F)))))
 all: $(addprefix $(BUILD)/,$(addsuffix .iso,$(KERNELS)))
 
-# For the grader: the kernels of lesson N, one per line.
 # For the grader's checks of submitted files: how the lab compiles C.
 print-cflags:
 	@echo $(CFLAGS) $(INCLUDES)
 
-print-kernels-%:
-	@printf '%s\n' $(filter lesson$* lesson$*-%,$(KERNELS))
 
 $(foreach N,$(NUMBERS),$(eval .PHONY: lesson$(N) run-lesson$(N) bochs-lesson$(N) \
     test-lesson$(N) debug-lesson$(N) gdb-lesson$(N) grade-lesson$(N)))

@@ -51,21 +51,22 @@ def gdb_port():
     return 20000 + os.getuid() % 10000
 
 
-def qemu_command(iso, *, headless=True, debug=False, exit_device=True, log=None):
+def qemu_command(iso, *, headless=True, gdb_port=None, exit_device=True, log=None):
     """QEMU booting `iso` with the serial port on stdout.
 
     headless: no window (-display none); otherwise QEMU opens its window and
     keeps it open after the kernel powers off (-no-shutdown), so the student
     can still read the VGA screen. exit_device: let the kernel end QEMU with
-    a status. log: a file for QEMU's log of CPU resets and exceptions."""
+    a status. gdb_port: start paused, waiting for GDB there. log: a file for
+    QEMU's log of CPU resets and exceptions."""
     require(QEMU)
     command = [QEMU, "-cdrom", str(iso), "-m", f"{MEMORY_MB}M", "-serial", "stdio",
                "-no-reboot", "-monitor", "none", "-nic", "none"]
     command += ["-display", "none"] if headless else ["-no-shutdown"]
     if exit_device:
         command += QEMU_EXIT_DEVICE
-    if debug:
-        command += ["-S", "-gdb", f"tcp::{gdb_port()}"]
+    if gdb_port is not None:
+        command += ["-S", "-gdb", f"tcp::{gdb_port}"]
     if log:
         command += ["-d", "int,cpu_reset", "-D", str(log)]
     return command

@@ -80,8 +80,8 @@ def run_make(arguments, root=ROOT):
 
 def kernels_of(number, root=ROOT):
     """The kernels of lesson `number`: lessonN and its flavours (lessonN-F),
-    as the lesson's lesson.mk lists them in FLAVOURS_N (the Makefile's
-    print-kernels-N target says the same, but costs a make run)."""
+    as the lesson's lesson.mk lists them in FLAVOURS_N: the rule the
+    Makefile's KERNELS list follows, read without running make."""
     kernels = [f"lesson{number}"]
     for lesson_mk in sorted((Path(root) / "lessons").glob(f"{number}-*/lesson.mk")):
         match = re.search(rf"^FLAVOURS_{number}\s*:?=(.*)$", lesson_mk.read_text(), re.M)
