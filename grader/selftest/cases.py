@@ -105,6 +105,23 @@ MUTANTS += [
     Case("alignment 0 accepted", "15-kheap", KHEAP,
          "    if (IS_POWER_OF_TWO(align))", "    if (align == 0 || IS_POWER_OF_TWO(align))",
          caught_by=["kmalloc_aligned_rejects_bad_alignments"]),
+    # The fast paths of kmalloc and kmalloc_aligned (most calls take them).
+    Case("fast path does not mark the block", "15-kheap", KHEAP,
+         "    mark_block(start);\n    heap_curr = ALIGN_UP(start + size, KHEAP_MIN_ALIGN);",
+         "    heap_curr = ALIGN_UP(start + size, KHEAP_MIN_ALIGN);",
+         caught_by=["kfree_reports_pointers_inside_a_block"]),
+    Case("fast path takes any alignment below a page", "15-kheap", KHEAP,
+         "    if (low_bits < PAGE_SIZE && (align & low_bits) == 0) {",
+         "    if (low_bits < PAGE_SIZE) {",
+         caught_by=["kmalloc_aligned_rejects_bad_alignments"]),
+    Case("fast path lets kmalloc(0) through", "15-kheap", KHEAP,
+         "    if (size - 1 < heap_mapped - start) {\n        void *block = take_mapped(start, size);\n"
+         "        heap_unlock(rflags);\n        return block;\n    }\n    heap_unlock(rflags);\n"
+         "    return allocate(size, KHEAP_MIN_ALIGN);",
+         "    if (size <= heap_mapped - start) {\n        void *block = take_mapped(start, size);\n"
+         "        heap_unlock(rflags);\n        return block;\n    }\n    heap_unlock(rflags);\n"
+         "    return allocate(size, KHEAP_MIN_ALIGN);",
+         caught_by=["kmalloc_zero_returns_distinct_pointers"]),
     Case("redzone not checked", "15-kheap", FREELIST,
          "            if (bad != 0)\n                report(KHEAP_REDZONE, slot, size, bad, "
          "\"written past the end of the block\");",

@@ -12,9 +12,10 @@
  *   heap_start, heap_end  the window (KHEAP_START, KHEAP_END)
  *   heap_curr             the next free byte: the next block starts here
  *   heap_mapped           where the mapped part of the window ends
- *   heap_block_starts     one bit per 16-byte granule: 1 = a block starts here
- *   heap_padding_starts   the same for alignment padding (kmalloc_aligned)
- *   heap_stats            the counters kheap_get_stats reports
+ *   heap_pieces           one byte per 16-byte granule: does a block, or
+ *                         alignment padding (kmalloc_aligned), start here?
+ *   heap_stats            the counters kheap_get_stats reports; `used` and
+ *                         `peak` are not kept there, as heap_curr says both
  * Invariants (between calls):
  *   - heap_start <= heap_curr <= heap_mapped <= heap_end;
  *   - heap_curr is a multiple of KHEAP_MIN_ALIGN, heap_mapped of PAGE_SIZE,
@@ -22,18 +23,18 @@
  *     exactly when something below heap_curr touches it, each page onto a
  *     frame of its own;
  *   - [heap_start, heap_curr) is cut into blocks and paddings: each starts
- *     where its bit is set and ends where the next one starts (or at
- *     heap_curr). No bit is set at or above heap_curr.
+ *     where heap_pieces says so and ends where the next one starts (or at
+ *     heap_curr). Nothing is marked at or above heap_curr.
  *
  * Every size check is done against the room left, heap_end - heap_curr
  * (at most 2 MiB), never as heap_curr + size > heap_end: that sum wraps
  * around past 2^64 for a huge size and would let the request through.
  *
- * Fast path: most calls need neither padding nor a new page. kmalloc and
- * kmalloc_aligned try that case first, in a few lines (30 and 40 to 47
- * instructions, docs/benchmarks.md); anything else - a page to map, no
- * room, size 0, an alignment above a page - takes allocate(), the general
- * path, which checks and does everything.
+ * Fast path: most calls need no new page. kmalloc and kmalloc_aligned try
+ * that case first, in a few lines (about 22 and 32 instructions,
+ * docs/benchmarks.md); anything else - a page to map, no room, size 0, an
+ * alignment above a page - takes allocate(), the general path, which checks
+ * and does everything.
  *
  * Freeing: a bump allocator can only take back the block just below
  * heap_curr, so kfree takes back nothing. It still checks the pointer (that
@@ -51,13 +52,19 @@
 #include "x86.h"
 
 #define KHEAP_GRANULES  (KHEAP_SIZE / KHEAP_MIN_ALIGN)
-#define BITS_PER_WORD   64
 #define HEAP_PAGE_FLAGS (PTE_WRITABLE | PTE_NO_EXECUTE) /* data: never code */
+
+/* What starts at a granule. A byte each (128 KiB in all) rather than a bit:
+ * marking a granule is then one store, not a word, a mask and an `or`. */
+enum piece {
+    NOTHING_STARTS, /* the granule continues the piece before it, or is free */
+    BLOCK_STARTS,
+    PADDING_STARTS,
+};
 
 static uintptr_t heap_start, heap_curr, heap_end;
 static uintptr_t heap_mapped;
-static uint64_t heap_block_starts[KHEAP_GRANULES / BITS_PER_WORD];   /* 16 KiB */
-static uint64_t heap_padding_starts[KHEAP_GRANULES / BITS_PER_WORD]; /* 16 KiB */
+static uint8_t heap_pieces[KHEAP_GRANULES]; /* enum piece */
 static struct kheap_stats heap_stats;
 static struct kheap_report heap_last;
 
@@ -89,40 +96,33 @@ static void heap_unlock(uint64_t rflags)
 
 /* ---- where blocks start ------------------------------------------------- */
 
+/* The index in heap_pieces of the granule holding `address` (inside the
+ * window). KHEAP_START is heap_start, but a constant: it costs no load. */
 static size_t granule(uintptr_t address)
 {
-    return (address - heap_start) / KHEAP_MIN_ALIGN;
+    return (address - KHEAP_START) / KHEAP_MIN_ALIGN;
 }
 
-static void set_bit(uint64_t *bitmap, uintptr_t address)
+/* What starts at `address` (16-byte aligned, inside the window). */
+static enum piece piece_at(uintptr_t address)
 {
-    size_t g = granule(address);
-    bitmap[g / BITS_PER_WORD] |= 1ull << (g % BITS_PER_WORD);
+    return heap_pieces[granule(address)];
 }
 
-static bool test_bit(const uint64_t *bitmap, uintptr_t address)
+/* Marks [heap_curr, start) as alignment padding, if it is not empty, and
+ * `start` as the start of a block. The two stores need no branch: with no
+ * padding, the second overwrites the first. */
+static void mark_block(uintptr_t start)
 {
-    size_t g = granule(address);
-    return bitmap[g / BITS_PER_WORD] & (1ull << (g % BITS_PER_WORD));
-}
-
-/* Is `address` (16-byte aligned, inside the window) where a block or a
- * padding starts? */
-static bool is_block_start(uintptr_t address)
-{
-    return test_bit(heap_block_starts, address);
-}
-
-static bool is_padding_start(uintptr_t address)
-{
-    return test_bit(heap_padding_starts, address);
+    heap_pieces[granule(heap_curr)] = PADDING_STARTS;
+    heap_pieces[granule(start)] = BLOCK_STARTS;
 }
 
 /* The start of the block or padding holding `address` (in [heap_start, heap_curr)). */
 static uintptr_t piece_containing(uintptr_t address)
 {
     address = ALIGN_DOWN(address, KHEAP_MIN_ALIGN);
-    while (address > heap_start && !is_block_start(address) && !is_padding_start(address))
+    while (address > heap_start && piece_at(address) == NOTHING_STARTS)
         address -= KHEAP_MIN_ALIGN;
     return address;
 }
@@ -131,7 +131,7 @@ static uintptr_t piece_containing(uintptr_t address)
 static uintptr_t piece_end(uintptr_t start)
 {
     uintptr_t end = start + KHEAP_MIN_ALIGN;
-    while (end < heap_curr && !is_block_start(end) && !is_padding_start(end))
+    while (end < heap_curr && piece_at(end) == NOTHING_STARTS)
         end += KHEAP_MIN_ALIGN;
     return end;
 }
@@ -195,8 +195,7 @@ void kheap_init(void)
     heap_end = KHEAP_END;
     heap_curr = heap_start;
     heap_mapped = heap_start;
-    memset(heap_block_starts, 0, sizeof(heap_block_starts));
-    memset(heap_padding_starts, 0, sizeof(heap_padding_starts));
+    memset(heap_pieces, NOTHING_STARTS, sizeof(heap_pieces));
     heap_stats = (struct kheap_stats){.capacity = KHEAP_SIZE};
     heap_last = (struct kheap_report){.problem = KHEAP_NO_PROBLEM};
     heap_unlock(rflags);
@@ -224,9 +223,7 @@ static void *bump(size_t size, size_t align)
     uintptr_t start = heap_curr + padding;
     if (!map_up_to(start + block))
         return NULL;
-    if (padding != 0)
-        set_bit(heap_padding_starts, heap_curr);
-    set_bit(heap_block_starts, start);
+    mark_block(start);
     heap_curr = start + block;
     return (void *)start;
 }
@@ -236,8 +233,6 @@ static void count_allocation(size_t size)
 {
     heap_stats.allocations++;
     heap_stats.requested += size;
-    heap_stats.used = heap_curr - heap_start;
-    heap_stats.peak = heap_stats.used; /* nothing comes back: used only grows */
 }
 
 /* Brings the counters up to date after a call that asked for `size` bytes
@@ -268,9 +263,7 @@ static void *allocate(size_t size, size_t align)
  * heap_mapped: nothing to check or map. Called with the heap locked. */
 static inline void *take_mapped(uintptr_t start, size_t size)
 {
-    if (start != heap_curr)
-        set_bit(heap_padding_starts, heap_curr);
-    set_bit(heap_block_starts, start);
+    mark_block(start);
     heap_curr = ALIGN_UP(start + size, KHEAP_MIN_ALIGN); /* start is a multiple of 16 */
     count_allocation(size);
     return (void *)start;
@@ -307,10 +300,14 @@ void *kcalloc(size_t n, size_t size)
 void *kmalloc_aligned(size_t size, size_t align)
 {
     uint64_t rflags = heap_lock();
-    if (IS_POWER_OF_TWO(align) && align <= PAGE_SIZE) {
-        /* Cannot wrap, nor pass heap_mapped: a multiple of PAGE_SIZE, so of
-         * align too. Alignments up to 16 leave heap_curr as it is. */
-        uintptr_t start = ALIGN_UP(heap_curr, align);
+    /* A power of two up to a page: align - 1 is then below PAGE_SIZE and
+     * has no bit in common with align (0 - 1 wraps to SIZE_MAX). */
+    size_t low_bits = align - 1;
+    if (low_bits < PAGE_SIZE && (align & low_bits) == 0) {
+        /* ALIGN_UP, with the mask at hand. Cannot wrap, nor pass
+         * heap_mapped: a multiple of PAGE_SIZE, so of align too.
+         * Alignments up to 16 leave heap_curr as it is. */
+        uintptr_t start = (heap_curr + low_bits) & ~low_bits;
         if (size - 1 < heap_mapped - start) {
             void *block = take_mapped(start, size);
             heap_unlock(rflags);
@@ -348,9 +345,9 @@ void kfree(void *ptr)
         report(KHEAP_BAD_FREE, 0, 0, address, "not a heap address");
     } else if (address >= heap_curr) {
         report(KHEAP_BAD_FREE, 0, 0, address, "in the heap's free space: never allocated");
-    } else if (!IS_ALIGNED(address, KHEAP_MIN_ALIGN) || !is_block_start(address)) {
+    } else if (!IS_ALIGNED(address, KHEAP_MIN_ALIGN) || piece_at(address) != BLOCK_STARTS) {
         uintptr_t piece = piece_containing(address);
-        if (is_padding_start(piece))
+        if (piece_at(piece) == PADDING_STARTS)
             report(KHEAP_BAD_FREE, 0, 0, address, "in alignment padding: never allocated");
         else
             report(KHEAP_BAD_FREE, piece, piece_end(piece) - piece, address,
@@ -367,6 +364,8 @@ void kheap_get_stats(struct kheap_stats *out)
     uint64_t rflags = heap_lock();
     *out = heap_stats;
     out->capacity = heap_end - heap_start;
+    out->used = heap_curr - heap_start;
+    out->peak = out->used; /* nothing comes back: used only grows */
     out->pages_mapped = (heap_mapped - heap_start) / PAGE_SIZE;
     heap_unlock(rflags);
 }
@@ -421,16 +420,16 @@ static void print_zoom(void)
     kprintf("  granules (16 bytes each) near heap_curr: a letter per block, '~' alignment "
             "padding, '.' free, '-' not mapped\n");
     char letter = 'A' - 1, shown = '.';
-    if (first < heap_curr && !is_block_start(first) && !is_padding_start(first))
-        shown = is_padding_start(piece_containing(first)) ? '~' : (letter = 'A');
+    if (first < heap_curr && piece_at(first) == NOTHING_STARTS)
+        shown = piece_at(piece_containing(first)) == PADDING_STARTS ? '~' : (letter = 'A');
     uintptr_t at = first;
     for (size_t line = 0; line < ZOOM_LINES; line++) {
         kprintf("  %p  ", (void *)at);
         size_t caret = 0;
         for (size_t g = 0; g < ZOOM_GRANULES; g++, at += KHEAP_MIN_ALIGN) {
-            if (at < heap_curr && is_block_start(at))
+            if (at < heap_curr && piece_at(at) == BLOCK_STARTS)
                 shown = letter = letter == 'Z' ? 'A' : letter + 1;
-            else if (at < heap_curr && is_padding_start(at))
+            else if (at < heap_curr && piece_at(at) == PADDING_STARTS)
                 shown = '~';
             else if (at >= heap_curr)
                 shown = at < heap_mapped ? '.' : '-';

@@ -5,8 +5,8 @@
                        (kheap owner str, kheap owner $rax, kheap owner 0xffff...)
 
 Everything is read from the kernel's own variables while it is stopped:
-heap_start, heap_curr, heap_end, heap_mapped, heap_block_starts,
-heap_padding_starts and heap_stats in kheap.c (the bump heap), or
+heap_start, heap_curr, heap_end, heap_mapped, heap_pieces and heap_stats
+in kheap.c (the bump heap), or
 heap_pages, heap_classes, heap_debug and heap_stats in kheap_freelist.c
 (KHEAP=freelist). tools/gdb sources this file; by hand: source it in GDB.
 """
@@ -20,6 +20,9 @@ GRANULE = 16  # KHEAP_MIN_ALIGN
 MAP_COLUMNS = 64  # pages per line: 256 KiB
 ZOOM_GRANULES = 64  # granules per line: 1 KiB
 ZOOM_LINES = 2
+
+# kheap.c's enum piece: what starts at a granule.
+NOTHING_STARTS, BLOCK_STARTS, PADDING_STARTS = 0, 1, 2
 
 # kheap_freelist.c's debug trailer: the last 16 bytes of a slot hold
 # {uintptr_t next; uint32_t magic; uint32_t size}.
@@ -77,29 +80,26 @@ def print_page_map(chars, legend):
 
 
 class BumpHeap:
-    """kheap.c: a bump pointer and two bitmaps of where blocks and paddings start."""
+    """kheap.c: a bump pointer and a byte per granule: does a block or a padding start there?"""
 
     def __init__(self):
         self.start = int(variable("heap_start"))
         self.curr = int(variable("heap_curr"))
         self.end = int(variable("heap_end"))
         self.mapped = int(variable("heap_mapped"))
-        granules = (KHEAP_END - KHEAP_START) // GRANULE
-        self.blocks = read(int(variable("&heap_block_starts")), granules // 8)
-        self.paddings = read(int(variable("&heap_padding_starts")), granules // 8)
+        self.pieces = read(int(variable("&heap_pieces")), (KHEAP_END - KHEAP_START) // GRANULE)
 
     def ready(self):
         return self.start != 0
 
-    def bit(self, bitmap, address):
-        g = (address - self.start) // GRANULE
-        return (bitmap[g // 8] >> (g % 8)) & 1
+    def piece(self, address):
+        return self.pieces[(address - KHEAP_START) // GRANULE]
 
     def is_block(self, address):
-        return self.bit(self.blocks, address)
+        return self.piece(address) == BLOCK_STARTS
 
     def is_padding(self, address):
-        return self.bit(self.paddings, address)
+        return self.piece(address) == PADDING_STARTS
 
     def piece_start(self, address):
         """The block or padding holding `address` (below heap_curr)."""
@@ -117,8 +117,9 @@ class BumpHeap:
     def show(self):
         print("kheap (bump): heap_start %#x, heap_curr %#x (+%d), heap_mapped %#x, heap_end %#x"
               % (self.start, self.curr, self.curr - self.start, self.mapped, self.end))
-        # kheap_get_stats works these two out from the state; so do we.
+        # kheap_get_stats works these out from the state; so do we.
         print_stats(variable("heap_stats"), capacity=self.end - self.start,
+                    used=self.curr - self.start, peak=self.curr - self.start,
                     pages_mapped=(self.mapped - self.start) // PAGE_SIZE)
         chars = []
         for page in range(self.start, self.end, PAGE_SIZE):
