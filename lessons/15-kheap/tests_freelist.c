@@ -203,6 +203,40 @@ KTEST_BONUS(fl_exhaustion_and_reuse, 2)
     KEXPECT_NULL(kmalloc(16));
 }
 
+KTEST_BONUS(fl_halfway_classes_fit_closely, 2)
+{
+    fresh_plain_heap();
+    /* 40 bytes take a 48-byte slot, not a 64-byte one; the slots of a
+     * fresh slab are handed out from the start of its page. */
+    char *a = kmalloc(40), *b = kmalloc(40);
+    KASSERT_NOT_NULL(a);
+    KASSERT_NOT_NULL(b);
+    KEXPECT_EQ((uintptr_t)a % PAGE_SIZE, 0);
+    KEXPECT_EQ(b, a + 48);
+    KEXPECT_EQ(stats_now().used, 2 * 48);
+    kfree(b);
+    KEXPECT_EQ(kmalloc(40), b); /* its own slot, found from its address */
+    /* A pointer into a slot names that slot; the 4096 % 48 = 16 bytes after
+     * the page's last slot belong to no block. */
+    kfree(b + 20);
+    KEXPECT_EQ(last_report().problem, KHEAP_BAD_FREE);
+    KEXPECT_EQ(last_report().block, b);
+    char *unused_end = a + PAGE_SIZE - PAGE_SIZE % 48;
+    kfree(unused_end);
+    KEXPECT_EQ(last_report().address, unused_end);
+    KEXPECT_EQ(last_report().block, 0);
+    KEXPECT_EQ(stats_now().bad_frees, 2);
+    /* 96-byte slots are only 32-aligned: 80 bytes aligned to 64 need the
+     * 128-byte class. */
+    size_t misaligned = 0;
+    for (size_t i = 0; i < SAMPLE_BLOCKS; i++) {
+        void *block = kmalloc_aligned(80, 64);
+        KASSERT_NOT_NULL(block);
+        misaligned += (uintptr_t)block % 64 != 0;
+    }
+    KEXPECT_EQ(misaligned, 0);
+}
+
 /* ---- improvement 2: a page per large block --------------------------------- */
 
 KTEST_BONUS(fl_large_blocks_return_frames_to_the_pmm, 3)

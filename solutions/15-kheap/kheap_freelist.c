@@ -17,14 +17,23 @@
  * and mapped onto frames from the PMM as they are taken.
  *
  * Small blocks (up to SMALL_MAX bytes with their debug extras) come from
- * eight size classes of 16, 32, ..., 2048 bytes. Each class keeps a free
- * list of its slots, linked through the free slots themselves: kmalloc pops
- * the head, kfree pushes the block back: O(1) each. A class with an empty
- * list takes a page (a "slab") and cuts it into slots. Slabs are never given
- * back (SLUB returns empty slabs to the page allocator; that needs a count
- * of slots in use per page, and a way to take a page's slots off the list).
- * Slots are aligned to their size, so kmalloc_aligned with a small
- * alignment just picks a big enough class.
+ * fourteen size classes (class_sizes): the powers of two from 16 to 2048
+ * bytes and the sizes halfway between them, 48, 96, ..., 1536, as Linux's
+ * kmalloc has 96 and 192. A request is rounded up to its class, so the
+ * halfway classes cut the waste from up to half a slot to under a third: a
+ * 40-byte structure takes 48 bytes, not 64. Each class keeps a free list of
+ * its slots, linked through the free slots themselves: kmalloc pops the
+ * head, kfree pushes the block back: O(1) each. A class with an empty list
+ * takes a page (a "slab") and cuts it into slots, from the page's start;
+ * what is left at its end (PAGE_SIZE % slot size) stays unused. Slabs are
+ * never given back (SLUB returns empty slabs to the page allocator; that
+ * needs a count of slots in use per page, and a way to take a page's slots
+ * off the list).
+ *
+ * Alignment: a slot starts at a multiple of its size from a page boundary,
+ * so it is aligned to the largest power of two that divides its size: 2048
+ * to 2048, 1536 to 512, 48 to 16. kmalloc_aligned with an alignment up to
+ * SMALL_MAX picks the smallest class that is big enough and aligned enough.
  *
  * Large blocks (larger than SMALL_MAX, or aligned to more than that) get
  * whole pages, each on its own frame; kfree unmaps them and gives the frames
@@ -32,7 +41,8 @@
  * faults at once.
  *
  * From a pointer to its block (kfree): the page descriptor gives the class,
- * hence the slot size, or the large block; a pointer that is not exactly
+ * hence the slot size, and the offset in the page divided by it the slot;
+ * or the descriptor gives the large block. A pointer that is not exactly
  * the start of a slot or of a large block is refused.
  *
  * Debug mode (heap_debug; on unless built with -DKHEAP_DEBUG=0, and
@@ -80,9 +90,8 @@
 #define RFLAGS_IF       (1ull << 9)
 
 enum {
-    CLASS_COUNT = 8,
-    SMALLEST_SHIFT = 4, /* 16 bytes */
-    SMALL_MAX = 2048,   /* the largest class */
+    CLASS_COUNT = 14,
+    SMALL_MAX = 2048, /* the largest class */
     REDZONE_MIN = 16,
     TRAILER_SIZE = 16,
     POISON_INUSE = 0x5a, /* a new block: reading it before writing shows 0x5a5a... */
@@ -115,6 +124,10 @@ struct slot_trailer {
     uint32_t size;  /* the size asked for (of the last owner, while free) */
 };
 
+/* Slot sizes, smallest first; all multiples of KHEAP_MIN_ALIGN. */
+static const uint16_t class_sizes[CLASS_COUNT] = {16,  32,  48,  64,  96,   128,  192,
+                                                  256, 384, 512, 768, 1024, 1536, 2048};
+
 static struct heap_page heap_pages[KHEAP_PAGES]; /* 4 KiB */
 static struct size_class heap_classes[CLASS_COUNT];
 static bool heap_debug = KHEAP_DEBUG;
@@ -142,7 +155,13 @@ static void heap_unlock(uint64_t rflags)
 
 static size_t class_size(unsigned c)
 {
-    return (size_t)1 << (c + SMALLEST_SHIFT);
+    return class_sizes[c];
+}
+
+/* What every slot of class c is aligned to: the lowest bit set in its size. */
+static size_t class_alignment(unsigned c)
+{
+    return class_size(c) & -class_size(c);
 }
 
 static uintptr_t page_address(size_t index)
@@ -263,13 +282,21 @@ static size_t slot_need(size_t size)
     return ALIGN_UP(size, KHEAP_MIN_ALIGN) + REDZONE_MIN + TRAILER_SIZE;
 }
 
-/* The smallest class of at least `bytes` (<= SMALL_MAX). */
-static unsigned class_for(size_t bytes)
+/* The smallest class with slots of at least `bytes` aligned to at least
+ * `align` (both <= SMALL_MAX: the last class, 2048 aligned to 2048, fits). */
+static unsigned class_for(size_t bytes, size_t align)
 {
     unsigned c = 0;
-    while (class_size(c) < bytes)
+    while (class_size(c) < bytes || class_alignment(c) < align)
         c++;
     return c;
+}
+
+/* Whether a slot of `slot_size` bytes could start `offset` bytes into a
+ * slab page: at a multiple of the size, and not in the unused end. */
+static bool is_slot_offset(size_t offset, size_t slot_size)
+{
+    return offset % slot_size == 0 && offset + slot_size <= PAGE_SIZE;
 }
 
 static uintptr_t get_link(uintptr_t slot, size_t slot_size)
@@ -300,10 +327,10 @@ static bool grow_class(unsigned c)
         return false;
     heap_pages[index] = (struct heap_page){.state = PAGE_SLAB, .size_class = (uint8_t)c};
     heap_classes[c].pages++;
+    /* The last slot first: the list then hands them out lowest first. */
     size_t slot_size = class_size(c);
-    for (uintptr_t slot = page_address(index) + PAGE_SIZE - slot_size; slot >= page_address(index);
-         slot -= slot_size)
-        push_slot(c, slot, 0);
+    for (size_t i = PAGE_SIZE / slot_size; i-- > 0;)
+        push_slot(c, page_address(index) + i * slot_size, 0);
     return true;
 }
 
@@ -316,7 +343,7 @@ static bool valid_link(uintptr_t link, unsigned c)
         return false;
     const struct heap_page *page = &heap_pages[page_index(link)];
     return page->state == PAGE_SLAB && page->size_class == c &&
-           (link - ALIGN_DOWN(link, PAGE_SIZE)) % class_size(c) == 0;
+           is_slot_offset(link % PAGE_SIZE, class_size(c));
 }
 
 /* Checks a slot coming off the free list: its link, and in debug mode its
@@ -367,7 +394,12 @@ static void small_free(uintptr_t address, size_t index)
 {
     unsigned c = heap_pages[index].size_class;
     size_t slot_size = class_size(c);
-    uintptr_t slot = ALIGN_DOWN(address, slot_size); /* slots are aligned to their size */
+    size_t offset = address % PAGE_SIZE; /* the window starts on a page */
+    uintptr_t slot = address - offset % slot_size;
+    if (!is_slot_offset(slot % PAGE_SIZE, slot_size)) {
+        report(KHEAP_BAD_FREE, 0, 0, address, "after the last slot of a slab: never allocated");
+        return;
+    }
     struct slot_trailer *trailer = trailer_of(slot, slot_size);
     size_t size = heap_debug ? trailer->size : slot_size;
     if (address != slot) {
@@ -484,7 +516,8 @@ static void *allocate(size_t size, size_t align)
     void *block = NULL;
     if (IS_POWER_OF_TWO(align)) {
         size_t need = size <= SMALL_MAX ? MAX(slot_need(size), align) : SIZE_MAX;
-        block = need <= SMALL_MAX ? small_alloc(class_for(need), size) : large_alloc(size, align);
+        block = need <= SMALL_MAX ? small_alloc(class_for(need, align), size)
+                                  : large_alloc(size, align);
     }
     if (block == NULL) {
         heap_stats.failures++;
@@ -558,11 +591,14 @@ bool kheap_last_report(struct kheap_report *out)
 
 enum { MAP_COLUMNS = 64 };
 
+/* A slab page shows as its class's digit. */
+static const char class_digits[CLASS_COUNT + 1] = "0123456789abcd";
+
 static char page_char(const struct heap_page *page)
 {
     switch (page->state) {
     case PAGE_SLAB:
-        return (char)('0' + page->size_class);
+        return class_digits[page->size_class];
     case PAGE_LARGE:
         return 'L';
     case PAGE_TAIL:
@@ -589,7 +625,7 @@ void kheap_dump(void)
     kprintf("  reported: bad frees %zu, double frees %zu, redzone overwrites %zu, writes after "
             "free %zu\n",
             s->bad_frees, s->double_frees, s->redzone_errors, s->poison_errors);
-    kprintf("  pages (4 KiB each): '0'..'7' slab of 16..2048-byte slots, 'L' large block, "
+    kprintf("  pages (4 KiB each): '0'..'d' slab of that size class (below), 'L' large block, "
             "'l' its other pages, 'g' guard, '-' not mapped\n");
     size_t last_used = 0;
     for (size_t i = 0; i < KHEAP_PAGES; i++) {
@@ -611,9 +647,9 @@ void kheap_dump(void)
         if (cls->pages == 0)
             continue;
         size_t slots = cls->pages * (PAGE_SIZE / class_size(c));
-        kprintf("    %c: %4zu-byte slots, pages: %zu, in use: %zu, free: %zu (first %p)\n", '0' + c,
-                class_size(c), cls->pages, slots - cls->free_slots, cls->free_slots,
-                (void *)cls->free);
+        kprintf("    %c: %4zu-byte slots, pages: %zu, in use: %zu, free: %zu (first %p)\n",
+                class_digits[c], class_size(c), cls->pages, slots - cls->free_slots,
+                cls->free_slots, (void *)cls->free);
     }
     heap_unlock(rflags);
 }

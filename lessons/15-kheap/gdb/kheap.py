@@ -7,7 +7,7 @@
 Everything is read from the kernel's own variables while it is stopped:
 heap_start, heap_curr, heap_end, heap_mapped, heap_pieces and heap_stats
 in kheap.c (the bump heap), or
-heap_pages, heap_classes, heap_debug and heap_stats in kheap_freelist.c
+heap_pages, heap_classes, class_sizes, heap_debug and heap_stats in kheap_freelist.c
 (KHEAP=freelist). tools/gdb sources this file; by hand: source it in GDB.
 """
 
@@ -23,6 +23,9 @@ ZOOM_LINES = 2
 
 # kheap.c's enum piece: what starts at a granule.
 NOTHING_STARTS, BLOCK_STARTS, PADDING_STARTS = 0, 1, 2
+
+# kheap_freelist.c: the character a slab page shows as, per size class.
+CLASS_DIGITS = "0123456789abcd"
 
 # kheap_freelist.c's debug trailer: the last 16 bytes of a slot hold
 # {uintptr_t next; uint32_t magic; uint32_t size}.
@@ -189,6 +192,8 @@ class FreeListHeap:
         self.classes = variable("heap_classes")
         self.debug = bool(int(variable("heap_debug")))
         self.count = self.pages.type.range()[1] + 1
+        sizes = variable("class_sizes")
+        self.sizes = [int(sizes[c]) for c in range(sizes.type.range()[1] + 1)]
 
     def ready(self):
         return True
@@ -199,7 +204,7 @@ class FreeListHeap:
     def page_char(self, index):
         state = self.state(index)
         if state == "PAGE_SLAB":
-            return str(int(self.pages[index]["size_class"]))
+            return CLASS_DIGITS[int(self.pages[index]["size_class"])]
         return {"PAGE_LARGE": "L", "PAGE_TAIL": "l", "PAGE_GUARD": "g"}.get(state, "-")
 
     def show(self):
@@ -207,23 +212,23 @@ class FreeListHeap:
               % ("on" if self.debug else "off", KHEAP_START, KHEAP_END))
         print_stats(variable("heap_stats"))
         print_page_map([self.page_char(i) for i in range(self.count)],
-                       "'0'..'7' slab of 16..2048-byte slots, 'L' large block, 'l' its other "
-                       "pages, 'g' guard, '-' not mapped")
+                       "'0'..'d' slab of that size class (below), 'L' large block, 'l' its "
+                       "other pages, 'g' guard, '-' not mapped")
         print("  size classes:")
         for c in range(self.classes.type.range()[1] + 1):
             cls = self.classes[c]
             pages = int(cls["pages"])
             if pages == 0:
                 continue
-            size = 16 << c
+            size = self.sizes[c]
             free = int(cls["free_slots"])
-            print("    %d: %4d-byte slots, pages: %d, in use: %d, free: %d (first %#x)"
-                  % (c, size, pages, pages * (PAGE_SIZE // size) - free, free,
+            print("    %s: %4d-byte slots, pages: %d, in use: %d, free: %d (first %#x)"
+                  % (CLASS_DIGITS[c], size, pages, pages * (PAGE_SIZE // size) - free, free,
                      int(cls["free"])))
 
     def on_free_list(self, size_class, slot):
         cls = self.classes[size_class]
-        link, size = int(cls["free"]), 16 << size_class
+        link, size = int(cls["free"]), self.sizes[size_class]
         for _ in range(int(cls["free_slots"]) + 1):
             if link == 0:
                 return False
@@ -237,9 +242,11 @@ class FreeListHeap:
         state = self.state(index)
         if state == "PAGE_SLAB":
             size_class = int(self.pages[index]["size_class"])
-            slot_size = 16 << size_class
-            slot = address - (address % slot_size)
-            offset = address - slot
+            slot_size = self.sizes[size_class]
+            offset = address % PAGE_SIZE % slot_size
+            slot = address - offset
+            if slot % PAGE_SIZE + slot_size > PAGE_SIZE:
+                return "the unused end of a slab of %d-byte slots: never allocated" % slot_size
             where = "the %d-byte slot at %#x, offset %d" % (slot_size, slot, offset)
             if not self.debug:
                 free = self.on_free_list(size_class, slot)
