@@ -39,8 +39,8 @@ static bool window_has_page_table(void)
     return paging_walk(paging_kernel_pml4(), KHEAP_START, false) != NULL;
 }
 
-/* What a block may cost at most: its slot (a power of two, at least twice
- * what it needs, debug extras included) or its pages. */
+/* What a block may cost at most: its slot (at most twice what it needs,
+ * debug extras and alignment included) or its pages. */
 static size_t cost_bound(size_t size, size_t align)
 {
     size_t small = 2 * MAX(ALIGN_UP(MAX(size, (size_t)1), 16) + 32, align);

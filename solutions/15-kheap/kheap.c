@@ -31,7 +31,7 @@
  * around past 2^64 for a huge size and would let the request through.
  *
  * Fast path: most calls need no new page. kmalloc and kmalloc_aligned try
- * that case first, in a few lines (about 22 and 32 instructions,
+ * that case first, in a few lines (21 and 32 instructions,
  * docs/benchmarks.md); anything else - a page to map, no room, size 0, an
  * alignment above a page - takes allocate(), the general path, which checks
  * and does everything.
