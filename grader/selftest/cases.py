@@ -23,6 +23,7 @@ class Case:
     kernel: str = "solution"  # which build to grade: solution or lesson (starter)
     same_score_as_starter: bool = False
     emu: str = "qemu"
+    must_build: bool = True  # a mutant the compiler rejects proves nothing about the tests
 
 
 PMM = "solutions/14-pmm/pmm.c"
@@ -41,8 +42,10 @@ MUTANTS = [
          "",
          caught_by=["frames_never_inside_reserved_memory"]),
     Case("usable regions rounded outwards", "14-pmm", PMM,
-         "        frames_inside(map[i].base, region_end(map[i].base, map[i].length), &first, &last);",
-         "        frames_touching(map[i].base, region_end(map[i].base, map[i].length), &first, &last);",
+         "    *first = (size_t)(start / PAGE_SIZE + (start % PAGE_SIZE != 0));\n"
+         "    *last = (size_t)(end / PAGE_SIZE);",
+         "    *first = (size_t)(start / PAGE_SIZE);\n"
+         "    *last = (size_t)(end / PAGE_SIZE + (end % PAGE_SIZE != 0));",
          caught_by=["map_zero_length_and_unaligned_regions"]),
     Case("double free accepted", "14-pmm", PMM,
          "    if (!test_bit(pmm.used, frame))\n        return PMM_DOUBLE_FREE;\n",
@@ -91,7 +94,9 @@ MUTANTS += [
          "    if (heap_curr + padding + block > heap_end)\n        return NULL;",
          caught_by=["huge_sizes_return_null_without_wrapping"]),
     Case("no rollback when mapping fails", "15-kheap", KHEAP,
-         "    unmap_down_to(old_mapped);\n    return false;", "    return false;",
+         "    unmap_down_to(old_mapped);\n    return false;",
+         "    unmap_down_to(MAX(old_mapped, heap_mapped)); /* heap_mapped: nothing */\n"
+         "    return false;",
          caught_by=["failed_mapping_gives_frames_back"]),
     Case("whole window mapped at once", "15-kheap", KHEAP,
          "    uintptr_t target = ALIGN_UP(end, PAGE_SIZE);", "    uintptr_t target = heap_end;",
@@ -132,13 +137,13 @@ MUTANTS += [
          "                   \"freed memory was written before its reuse\");",
          "        else\n            (void)bad;",
          caught_by=["freelist/fl_write_after_free_is_reported"]),
-    Case("slot found by rounding down to its size", "15-kheap", FREELIST,
+    Case("slot found with a power-of-two mask", "15-kheap", FREELIST,
          "    uintptr_t slot = address - offset % slot_size;",
-         "    uintptr_t slot = ALIGN_DOWN(address, slot_size);",
+         "    uintptr_t slot = address - (offset & (slot_size - 1));",
          caught_by=["freelist/fl_halfway_classes_fit_closely"]),
     Case("class alignment ignored", "15-kheap", FREELIST,
          "    while (class_size(c) < bytes || class_alignment(c) < align)",
-         "    while (class_size(c) < bytes)",
+         "    while (class_size(c) < bytes || class_alignment(c) < KHEAP_MIN_ALIGN)",
          caught_by=["freelist/fl_halfway_classes_fit_closely"]),
     Case("unused end of a slab taken for a slot", "15-kheap", FREELIST,
          "    return offset % slot_size == 0 && offset + slot_size <= PAGE_SIZE;",
@@ -230,7 +235,7 @@ PATHOLOGICAL = [
          kernel="lesson", same_score_as_starter=True,
          verdict=r"result lines without this run's nonce were ignored"),
     Case("does not compile", "14-pmm", PMM, PMM_INIT, "void pmm_init(void)\n{{\n",
-         verdict=r"did not compile"),
+         verdict=r"did not compile", must_build=False),
     Case("tests redeclared under the real names", "14-pmm", STARTER_PMM,
          '#include "pmm.h"\n',
          '#include "pmm.h"\n#include "ktest.h"\n'

@@ -1,8 +1,9 @@
 /* test_freelist.c - the free-list heap (solutions/15-kheap/kheap_freelist.c)
  * on the host, with and without its debug checks: the handout's bad inputs
- * (lessons/15-kheap/README.md), reuse, large blocks that give their frames
- * back (a use after free then really faults), redzones, poison, double
- * frees, exhaustion, and exact counters. */
+ * (lessons/15-kheap/README.md), reuse, the size classes and how slots are
+ * cut from a page, large blocks that give their frames back (a use after
+ * free then really faults), redzones, poison, double frees, exhaustion,
+ * and exact counters. */
 #include <string.h>
 
 #include "harness.h"
@@ -316,6 +317,61 @@ TEST(fl_bad_frees_are_reported)
         CHECK_EQ(stats_now().bad_frees, 7);
         CHECK_EQ(stats_now().double_frees, 0);
         CHECK_EQ(stats_now().frees, 9);
+    }
+}
+
+/* kheap_freelist.c's slot sizes: powers of two and the sizes halfway between. */
+static const size_t class_sizes[] = {16,  32,  48,  64,  96,   128,  192,
+                                     256, 384, 512, 768, 1024, 1536, 2048};
+
+TEST(fl_each_request_takes_the_smallest_class_that_holds_it)
+{
+    kheap_set_debug(false);
+    size_t smaller = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(class_sizes); i++) {
+        size_t before = stats_now().used;
+        /* The largest and the smallest request of the class. */
+        REQUIRE(kmalloc(class_sizes[i]) != NULL);
+        REQUIRE(kmalloc(smaller + 1) != NULL);
+        CHECK_EQ(stats_now().used - before, 2 * class_sizes[i]);
+        smaller = class_sizes[i];
+    }
+}
+
+TEST(fl_slots_are_cut_from_the_page_start_and_the_end_stays_unused)
+{
+    kheap_set_debug(false);
+    for (size_t i = 0; i < ARRAY_SIZE(class_sizes); i++) {
+        size_t size = class_sizes[i], slots = PAGE_SIZE / size;
+        uint8_t *first = kmalloc(size); /* the class's first slab: a fresh page */
+        REQUIRE(first != NULL);
+        CHECK_EQ((uintptr_t)first % PAGE_SIZE, 0);
+        for (size_t slot = 1; slot < slots; slot++)
+            CHECK_EQ(kmalloc(size), first + slot * size);
+        CHECK_EQ((uintptr_t)kmalloc(size) % PAGE_SIZE, 0); /* full: the next page */
+        kfree(first + size + 8);
+        check_report(KHEAP_BAD_FREE, (uintptr_t)first + size, (uintptr_t)first + size + 8);
+        if (PAGE_SIZE % size != 0) {
+            kfree(first + slots * size);
+            check_report(KHEAP_BAD_FREE, 0, (uintptr_t)first + slots * size);
+        }
+    }
+    CHECK_EQ(stats_now().double_frees + stats_now().poison_errors, 0);
+}
+
+TEST(fl_kmalloc_aligned_moves_up_to_a_class_aligned_enough)
+{
+    kheap_set_debug(false);
+    for (size_t i = 0; i < ARRAY_SIZE(class_sizes); i++) {
+        size_t size = class_sizes[i], alignment = size & -size;
+        if (alignment == size)
+            continue; /* a power of two: aligned to itself */
+        /* Twice what this class gives: the next power of two, 4/3 of it. */
+        size_t before = stats_now().used;
+        uint8_t *block = kmalloc_aligned(size, 2 * alignment);
+        REQUIRE(block != NULL);
+        CHECK_EQ((uintptr_t)block % (2 * alignment), 0);
+        CHECK_EQ(stats_now().used - before, size / 3 * 4);
     }
 }
 
