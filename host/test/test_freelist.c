@@ -359,6 +359,32 @@ TEST(fl_slots_are_cut_from_the_page_start_and_the_end_stays_unused)
     CHECK_EQ(stats_now().double_frees + stats_now().poison_errors, 0);
 }
 
+TEST(fl_the_unused_end_of_a_slab_is_never_a_block)
+{
+    enum { SLOT = 48, UNUSED_END = PAGE_SIZE - PAGE_SIZE % SLOT };
+    /* In debug mode too, where a slot's trailer would lie past the page. */
+    kheap_set_debug(true);
+    uint8_t *first = kmalloc(SLOT - 32); /* 16 bytes, redzone and trailer: 48 */
+    REQUIRE(first != NULL);
+    kfree(first + UNUSED_END);
+    check_report(KHEAP_BAD_FREE, 0, (uintptr_t)first + UNUSED_END);
+    CHECK_EQ(stats_now().redzone_errors + stats_now().double_frees, 0);
+
+    /* A free-list link overwritten to point there is not followed. */
+    kheap_set_debug(false);
+    uint64_t *a = kmalloc(SLOT), *b = kmalloc(SLOT);
+    REQUIRE(a != NULL && b != NULL);
+    kfree(b);
+    kfree(a); /* the list: a, b, ... */
+    a[0] = (uintptr_t)a + UNUSED_END;
+    CHECK_EQ(kmalloc(SLOT), a);
+    CHECK_EQ(stats_now().poison_errors, 1);
+    uint8_t *next = kmalloc(SLOT);
+    REQUIRE(next != NULL);
+    CHECK(next != (uint8_t *)a + UNUSED_END);
+    CHECK_EQ((uintptr_t)next % PAGE_SIZE % SLOT, 0);
+}
+
 TEST(fl_kmalloc_aligned_moves_up_to_a_class_aligned_enough)
 {
     kheap_set_debug(false);
@@ -366,7 +392,8 @@ TEST(fl_kmalloc_aligned_moves_up_to_a_class_aligned_enough)
         size_t size = class_sizes[i], alignment = size & -size;
         if (alignment == size)
             continue; /* a power of two: aligned to itself */
-        /* Twice what this class gives: the next power of two, 4/3 of it. */
+        /* Twice the alignment this class gives: the block must move up to
+         * the next power of two, 4/3 of the size (48 to 64, 96 to 128). */
         size_t before = stats_now().used;
         uint8_t *block = kmalloc_aligned(size, 2 * alignment);
         REQUIRE(block != NULL);

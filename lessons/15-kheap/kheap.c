@@ -230,9 +230,9 @@ static void *bump(size_t size)
 static void count(const void *block, size_t size)
 {
     /* TODO(homework 3): keep heap_stats.requested, allocations and
-     * failures up to date (their meaning is in kheap.h); `used` and `peak`
-     * are kheap_get_stats's part of it. Every allocation passes here once,
-     * the failed ones too.
+     * failures up to date (their meaning is in kheap.h); kheap_get_stats
+     * fills in `used` and `peak` (homework 3 there too). Every allocation
+     * passes here once, the failed ones too.
      * Tests: stats_count_bytes_and_calls_exactly,
      * stats_count_failures_and_nothing_else, stats_include_alignment_padding
      * (which needs homework 2 as well). */

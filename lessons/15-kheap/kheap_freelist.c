@@ -12,9 +12,9 @@
  *   1. Size classes with free lists. Serve requests up to 2048 bytes from
  *      classes of 16, 32, 48, 64, 96, 128, ..., 1536 and 2048 bytes: the
  *      powers of two and the sizes halfway between them, cut from the start
- *      of a page (a 40-byte block takes a 48-byte slot). Each class keeps a
- *      list of its free slots, linked through the free slots themselves, so
- *      kmalloc and kfree are O(1): pop and push. The most recently freed
+ *      of a page (without debug checks a 40-byte block takes a 48-byte
+ *      slot). Each class keeps a list of its free slots, linked through the
+ *      free slots themselves, so kmalloc and kfree are O(1): pop and push. The most recently freed
  *      block of a class is the next one handed out (LIFO). An empty class
  *      takes a page of the window, maps it and cuts it into slots, handed
  *      out lowest first. Keep one small descriptor per page of the window

@@ -19,9 +19,10 @@
  * Small blocks (up to SMALL_MAX bytes with their debug extras) come from
  * fourteen size classes (class_sizes): the powers of two from 16 to 2048
  * bytes and the sizes halfway between them, 48, 96, ..., 1536, as Linux's
- * kmalloc has 96 and 192. A request is rounded up to its class, so the
- * halfway classes cut the waste from up to half a slot to under a third: a
- * 40-byte structure takes 48 bytes, not 64. Each class keeps a free list of
+ * kmalloc has 96 and 192. A request is rounded up to its class, so for
+ * requests over 32 bytes the halfway classes cut the waste from up to half
+ * a slot to under a third: without debug checks, a 40-byte structure takes
+ * 48 bytes, not 64. Each class keeps a free list of
  * its slots, linked through the free slots themselves: kmalloc pops the
  * head, kfree pushes the block back: O(1) each. A class with an empty list
  * takes a page (a "slab") and cuts it into slots, from the page's start;
@@ -90,7 +91,6 @@
 #define RFLAGS_IF       (1ull << 9)
 
 enum {
-    CLASS_COUNT = 14,
     SMALL_MAX = 2048, /* the largest class */
     REDZONE_MIN = 16,
     TRAILER_SIZE = 16,
@@ -125,8 +125,9 @@ struct slot_trailer {
 };
 
 /* Slot sizes, smallest first; all multiples of KHEAP_MIN_ALIGN. */
-static const uint16_t class_sizes[CLASS_COUNT] = {16,  32,  48,  64,  96,   128,  192,
-                                                  256, 384, 512, 768, 1024, 1536, 2048};
+static const uint16_t class_sizes[] = {16,  32,  48,  64,  96,   128,  192,
+                                       256, 384, 512, 768, 1024, 1536, 2048};
+#define CLASS_COUNT ARRAY_SIZE(class_sizes)
 
 static struct heap_page heap_pages[KHEAP_PAGES]; /* 4 KiB */
 static struct size_class heap_classes[CLASS_COUNT];
@@ -515,6 +516,7 @@ static void *allocate(size_t size, size_t align)
     uint64_t rflags = heap_lock();
     void *block = NULL;
     if (IS_POWER_OF_TWO(align)) {
+        /* An alignment above SMALL_MAX needs whole pages, as a size does. */
         size_t need = size <= SMALL_MAX ? MAX(slot_need(size), align) : SIZE_MAX;
         block = need <= SMALL_MAX ? small_alloc(class_for(need, align), size)
                                   : large_alloc(size, align);
@@ -592,7 +594,8 @@ bool kheap_last_report(struct kheap_report *out)
 enum { MAP_COLUMNS = 64 };
 
 /* A slab page shows as its class's digit. */
-static const char class_digits[CLASS_COUNT + 1] = "0123456789abcd";
+static const char class_digits[] = "0123456789abcd";
+_Static_assert(sizeof(class_digits) == CLASS_COUNT + 1, "a digit per size class");
 
 static char page_char(const struct heap_page *page)
 {

@@ -7,7 +7,8 @@
 Everything is read from the kernel's own variables while it is stopped:
 heap_start, heap_curr, heap_end, heap_mapped, heap_pieces and heap_stats
 in kheap.c (the bump heap), or
-heap_pages, heap_classes, class_sizes, heap_debug and heap_stats in kheap_freelist.c
+heap_pages, heap_classes, class_sizes, class_digits, heap_debug and heap_stats in
+kheap_freelist.c
 (KHEAP=freelist). tools/gdb sources this file; by hand: source it in GDB.
 """
 
@@ -21,11 +22,9 @@ MAP_COLUMNS = 64  # pages per line: 256 KiB
 ZOOM_GRANULES = 64  # granules per line: 1 KiB
 ZOOM_LINES = 2
 
-# kheap.c's enum piece: what starts at a granule.
+# kheap.c's enum piece: what starts at a granule (its values are not in the
+# kernel's memory, so they are repeated here).
 NOTHING_STARTS, BLOCK_STARTS, PADDING_STARTS = 0, 1, 2
-
-# kheap_freelist.c: the character a slab page shows as, per size class.
-CLASS_DIGITS = "0123456789abcd"
 
 # kheap_freelist.c's debug trailer: the last 16 bytes of a slot hold
 # {uintptr_t next; uint32_t magic; uint32_t size}.
@@ -107,13 +106,13 @@ class BumpHeap:
     def piece_start(self, address):
         """The block or padding holding `address` (below heap_curr)."""
         at = address - (address % GRANULE)
-        while at > self.start and not self.is_block(at) and not self.is_padding(at):
+        while at > self.start and self.piece(at) == NOTHING_STARTS:
             at -= GRANULE
         return at
 
     def piece_end(self, start):
         at = start + GRANULE
-        while at < self.curr and not self.is_block(at) and not self.is_padding(at):
+        while at < self.curr and self.piece(at) == NOTHING_STARTS:
             at += GRANULE
         return at
 
@@ -146,7 +145,7 @@ class BumpHeap:
         print("  granules (16 bytes each) near heap_curr: a letter per block, '~' padding, "
               "'.' free, '-' not mapped")
         letter, shown = ord("A") - 1, "."
-        if first < self.curr and not self.is_block(first) and not self.is_padding(first):
+        if first < self.curr and self.piece(first) == NOTHING_STARTS:
             if self.is_padding(self.piece_start(first)):
                 shown = "~"
             else:
@@ -194,6 +193,7 @@ class FreeListHeap:
         self.count = self.pages.type.range()[1] + 1
         sizes = variable("class_sizes")
         self.sizes = [int(sizes[c]) for c in range(sizes.type.range()[1] + 1)]
+        self.digits = variable("class_digits").string()
 
     def ready(self):
         return True
@@ -204,7 +204,7 @@ class FreeListHeap:
     def page_char(self, index):
         state = self.state(index)
         if state == "PAGE_SLAB":
-            return CLASS_DIGITS[int(self.pages[index]["size_class"])]
+            return self.digits[int(self.pages[index]["size_class"])]
         return {"PAGE_LARGE": "L", "PAGE_TAIL": "l", "PAGE_GUARD": "g"}.get(state, "-")
 
     def show(self):
@@ -223,7 +223,7 @@ class FreeListHeap:
             size = self.sizes[c]
             free = int(cls["free_slots"])
             print("    %s: %4d-byte slots, pages: %d, in use: %d, free: %d (first %#x)"
-                  % (CLASS_DIGITS[c], size, pages, pages * (PAGE_SIZE // size) - free, free,
+                  % (self.digits[c], size, pages, pages * (PAGE_SIZE // size) - free, free,
                      int(cls["free"])))
 
     def on_free_list(self, size_class, slot):
