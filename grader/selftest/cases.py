@@ -116,8 +116,8 @@ MUTANTS += [
          "    heap_curr = ALIGN_UP(start + size, KHEAP_MIN_ALIGN);",
          caught_by=["kfree_reports_pointers_inside_a_block"]),
     Case("fast path takes any alignment below a page", "15-kheap", KHEAP,
-         "    if (low_bits < PAGE_SIZE && (align & low_bits) == 0) {",
-         "    if (low_bits < PAGE_SIZE) {",
+         "    if (IS_POWER_OF_TWO(align) && align <= PAGE_SIZE) {",
+         "    if (align != 0 && align <= PAGE_SIZE) {",
          caught_by=["kmalloc_aligned_rejects_bad_alignments"]),
     Case("fast path lets kmalloc(0) through", "15-kheap", KHEAP,
          "    if (size - 1 < heap_mapped - start) {\n        void *block = take_mapped(start, size);\n"

@@ -300,14 +300,10 @@ void *kcalloc(size_t n, size_t size)
 void *kmalloc_aligned(size_t size, size_t align)
 {
     uint64_t rflags = heap_lock();
-    /* A power of two up to a page: align - 1 is then below PAGE_SIZE and
-     * has no bit in common with align (0 - 1 wraps to SIZE_MAX). */
-    size_t low_bits = align - 1;
-    if (low_bits < PAGE_SIZE && (align & low_bits) == 0) {
-        /* ALIGN_UP, with the mask at hand. Cannot wrap, nor pass
-         * heap_mapped: a multiple of PAGE_SIZE, so of align too.
-         * Alignments up to 16 leave heap_curr as it is. */
-        uintptr_t start = (heap_curr + low_bits) & ~low_bits;
+    if (IS_POWER_OF_TWO(align) && align <= PAGE_SIZE) {
+        /* Cannot wrap, nor pass heap_mapped: a multiple of PAGE_SIZE, so of
+         * align too. Alignments up to 16 leave heap_curr as it is. */
+        uintptr_t start = ALIGN_UP(heap_curr, align);
         if (size - 1 < heap_mapped - start) {
             void *block = take_mapped(start, size);
             heap_unlock(rflags);

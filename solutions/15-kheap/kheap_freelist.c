@@ -22,9 +22,9 @@
  * kmalloc has 96 and 192. A request is rounded up to its class, so for
  * requests over 32 bytes the halfway classes cut the waste from up to half
  * a slot to under a third: without debug checks, a 40-byte structure takes
- * 48 bytes, not 64. Each class keeps a free list of
- * its slots, linked through the free slots themselves: kmalloc pops the
- * head, kfree pushes the block back: O(1) each. A class with an empty list
+ * 48 bytes, not 64. Each class keeps a free list of its slots, linked
+ * through the free slots themselves: kmalloc pops the head, kfree pushes
+ * the block back: O(1) each. A class with an empty list
  * takes a page (a "slab") and cuts it into slots, from the page's start;
  * what is left at its end (PAGE_SIZE % slot size) stays unused. Slabs are
  * never given back (SLUB returns empty slabs to the page allocator; that
