@@ -34,29 +34,51 @@ struct format_spec {
     int width;
 };
 
-static void put_padded(const char *text, size_t length, const struct format_spec *spec)
+/* Where formatted characters go: the consoles, or a caller's buffer. */
+struct sink {
+    void (*put)(struct sink *sink, char c);
+    char *buffer; /* for buffer_put: */
+    size_t size, length;
+};
+
+static void console_put(struct sink *sink, char c)
+{
+    (void)sink;
+    console_putc(c);
+}
+
+/* Keeps what fits and a terminating NUL; counts the rest. */
+static void buffer_put(struct sink *sink, char c)
+{
+    if (sink->length + 1 < sink->size)
+        sink->buffer[sink->length] = c;
+    sink->length++;
+}
+
+static void put_padded(struct sink *out, const char *text, size_t length,
+                       const struct format_spec *spec)
 {
     size_t padding = spec->width > (int)length ? (size_t)spec->width - length : 0;
     char pad = spec->zero_pad && !spec->left_align ? '0' : ' ';
 
     /* Zero padding goes between the sign and the digits: -0042. */
     if (pad == '0' && length > 0 && text[0] == '-') {
-        console_putc('-');
+        out->put(out, '-');
         text++;
         length--;
     }
     if (!spec->left_align)
         while (padding--)
-            console_putc(pad);
+            out->put(out, pad);
     for (size_t i = 0; i < length; i++)
-        console_putc(text[i]);
+        out->put(out, text[i]);
     if (spec->left_align)
         while (padding--)
-            console_putc(' ');
+            out->put(out, ' ');
 }
 
-static void put_number(unsigned long long value, bool negative, unsigned base, bool upper,
-                       const struct format_spec *spec)
+static void put_number(struct sink *out, unsigned long long value, bool negative, unsigned base,
+                       bool upper, const struct format_spec *spec)
 {
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char buffer[MAX_DIGITS];
@@ -68,7 +90,7 @@ static void put_number(unsigned long long value, bool negative, unsigned base, b
     } while (value != 0);
     if (negative)
         buffer[--at] = '-';
-    put_padded(buffer + at, sizeof(buffer) - at, spec);
+    put_padded(out, buffer + at, sizeof(buffer) - at, spec);
 }
 
 /* Reads the decimal digits at *p (none: 0) and moves *p past them. */
@@ -98,13 +120,13 @@ static unsigned long long take_unsigned(va_list *args, bool wide)
     return va_arg(*args, unsigned int);
 }
 
-void kvprintf(const char *format, va_list arguments)
+static void format_to(struct sink *out, const char *format, va_list arguments)
 {
     va_list args; /* a local copy, so that its address can be passed on */
     va_copy(args, arguments);
     for (const char *p = format; *p; p++) {
         if (*p != '%') {
-            console_putc(*p);
+            out->put(out, *p);
             continue;
         }
         struct format_spec spec = {0};
@@ -125,14 +147,14 @@ void kvprintf(const char *format, va_list arguments)
         switch (*p) {
         case 'c': {
             char c = (char)va_arg(args, int);
-            put_padded(&c, 1, &spec);
+            put_padded(out, &c, 1, &spec);
             break;
         }
         case 's': {
             const char *s = va_arg(args, const char *);
             if (s == NULL)
                 s = "(null)";
-            put_padded(s, strlen(s), &spec);
+            put_padded(out, s, strlen(s), &spec);
             break;
         }
         case 'd':
@@ -140,36 +162,60 @@ void kvprintf(const char *format, va_list arguments)
             long long value = take_signed(&args, wide);
             unsigned long long magnitude =
                 value < 0 ? 0ull - (unsigned long long)value : (unsigned long long)value;
-            put_number(magnitude, value < 0, 10, false, &spec);
+            put_number(out, magnitude, value < 0, 10, false, &spec);
             break;
         }
         case 'u':
-            put_number(take_unsigned(&args, wide), false, 10, false, &spec);
+            put_number(out, take_unsigned(&args, wide), false, 10, false, &spec);
             break;
         case 'x':
         case 'X':
-            put_number(take_unsigned(&args, wide), false, 16, *p == 'X', &spec);
+            put_number(out, take_unsigned(&args, wide), false, 16, *p == 'X', &spec);
             break;
         case 'p': {
             struct format_spec pointer_spec = {.zero_pad = true, .width = 16};
-            console_putc('0');
-            console_putc('x');
-            put_number((uintptr_t)va_arg(args, void *), false, 16, false, &pointer_spec);
+            out->put(out, '0');
+            out->put(out, 'x');
+            put_number(out, (uintptr_t)va_arg(args, void *), false, 16, false, &pointer_spec);
             break;
         }
         case '%':
-            console_putc('%');
+            out->put(out, '%');
             break;
         case '\0': /* a lone % at the end */
             p--;
             break;
         default: /* an unknown conversion is printed as written */
-            console_putc('%');
-            console_putc(*p);
+            out->put(out, '%');
+            out->put(out, *p);
             break;
         }
     }
     va_end(args);
+}
+
+void kvprintf(const char *format, va_list args)
+{
+    struct sink consoles = {.put = console_put};
+    format_to(&consoles, format, args);
+}
+
+size_t kvsnprintf(char *buffer, size_t size, const char *format, va_list args)
+{
+    struct sink out = {.put = buffer_put, .buffer = buffer, .size = size};
+    format_to(&out, format, args);
+    if (size > 0)
+        buffer[out.length < size ? out.length : size - 1] = '\0';
+    return out.length;
+}
+
+size_t ksnprintf(char *buffer, size_t size, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    size_t length = kvsnprintf(buffer, size, format, args);
+    va_end(args);
+    return length;
 }
 
 void kprintf(const char *format, ...)

@@ -16,4 +16,11 @@ void console_putc(char c);
 __attribute__((format(printf, 1, 2))) void kprintf(const char *format, ...);
 void kvprintf(const char *format, va_list args);
 
+/* Formats into buffer[size] (always NUL-terminated when size > 0) and
+ * returns the length the whole text would have: a result >= size means it
+ * was cut short. */
+__attribute__((format(printf, 3, 4))) size_t ksnprintf(char *buffer, size_t size,
+                                                       const char *format, ...);
+size_t kvsnprintf(char *buffer, size_t size, const char *format, va_list args);
+
 #endif

@@ -21,6 +21,7 @@ enum {
     MAX_DIAGNOSTICS_PER_TEST = 8, /* a failing loop must not flood the log */
     MAX_TESTS = 256,
     NONCE_SIZE = 64,
+    NOTE_SIZE = 128,
     FILTER_SIZE = 192,
 };
 
@@ -30,6 +31,7 @@ static struct {
     unsigned diagnostics;
     struct kjmp_buf exit;  /* back to the runner */
     void (*cleanup)(void); /* from ktest_defer */
+    char note[NOTE_SIZE];  /* from ktest_note, "" when none */
 } current;
 
 static struct {
@@ -41,7 +43,11 @@ static char nonce[NONCE_SIZE] = "none";
 static const char NONCE_KEY[] = "nonce=";
 
 static const char *const kind_names[] = {
-    [KTEST_LECTURE] = "lecture", [KTEST_HOMEWORK] = "homework", [KTEST_BONUS] = "bonus"};
+    [KTEST_KIND_LECTURE] = "lecture",
+    [KTEST_KIND_PRACTICE] = "practice",
+    [KTEST_KIND_HOMEWORK] = "homework",
+    [KTEST_KIND_BONUS] = "bonus",
+};
 
 void ktest_fail_at(const char *file, int line, const char *format, ...)
 {
@@ -55,8 +61,21 @@ void ktest_fail_at(const char *file, int line, const char *format, ...)
     va_start(args, format);
     kprintf("# %s:%d: ", file, line);
     kvprintf(format, args);
-    kprintf("\n");
+    kprintf(current.note[0] ? " [%s]\n" : "\n", current.note);
     va_end(args);
+}
+
+void ktest_note(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    kvsnprintf(current.note, sizeof(current.note), format, args);
+    va_end(args);
+}
+
+void ktest_note_clear(void)
+{
+    current.note[0] = '\0';
 }
 
 void ktest_report_comparison(const char *file, int line, const char *check, const char *op,
@@ -142,6 +161,7 @@ static void run_one(const struct ktest *test)
     current.failed = false;
     current.diagnostics = 0;
     current.cleanup = NULL;
+    ktest_note_clear();
     if (kjmp_set(&current.exit) == 0)
         test->run();
     catcher.fault = NULL; /* a test that ended inside ktest_catch_fault */

@@ -2,10 +2,13 @@
  *
  * A test is a function declared with a name and the points it is worth:
  *
- *     KTEST(frames_are_page_aligned, 2) { KEXPECT_EQ(frame % PAGE_SIZE, 0); }
+ *     KTEST_PRACTICE(frames_are_page_aligned, 2) { KEXPECT_EQ(frame % PAGE_SIZE, 0); }
  *
- * KTEST is lecture material (the starter passes it), KTEST_HOMEWORK checks a
- * homework item (the starter fails it), KTEST_BONUS an optional extra.
+ * The macro names the kind of work the test checks:
+ *   KTEST_LECTURE   what the lesson gives (the starter passes it);
+ *   KTEST_PRACTICE  what the student writes in class (the starter fails it);
+ *   KTEST_HOMEWORK  a homework item (the starter fails it);
+ *   KTEST_BONUS     an optional extra, outside the maximum.
  * Each macro puts a struct ktest in the .ktests section; linker.ld gathers
  * them between __start_ktests and __stop_ktests, so no list is kept by hand.
  *
@@ -15,11 +18,11 @@
  *     KTAP version 1
  *     # lesson 14-pmm
  *     1..12
- *     # test 1 frames_are_page_aligned points=2 kind=lecture nonce=...
+ *     # test 1 frames_are_page_aligned points=2 kind=practice nonce=...
  *     ...                                  (one line per test: the whole plan)
  *     # RUN 1 frames_are_page_aligned
  *     # lessons/14-pmm/tests.c:40: frame % PAGE_SIZE == 0: expected 0 (0x0), got 16 (0x10)
- *     not ok 1 frames_are_page_aligned # points=0/2 kind=lecture nonce=...
+ *     not ok 1 frames_are_page_aligned # points=0/2 kind=practice nonce=...
  *
  * A test that crashes (CPU exception or panic) fails with the report, and
  * the run continues with the next test.
@@ -29,7 +32,7 @@
 
 #include "kernel.h"
 
-enum ktest_kind { KTEST_LECTURE, KTEST_HOMEWORK, KTEST_BONUS };
+enum ktest_kind { KTEST_KIND_LECTURE, KTEST_KIND_PRACTICE, KTEST_KIND_HOMEWORK, KTEST_KIND_BONUS };
 
 struct ktest {
     const char *name;
@@ -51,13 +54,26 @@ struct ktest {
                                                                  .line = __LINE__};                \
     static void test_name(void)
 
-#define KTEST(name, points)          KTEST_DEFINE(name, points, KTEST_LECTURE)
-#define KTEST_HOMEWORK(name, points) KTEST_DEFINE(name, points, KTEST_HOMEWORK)
-#define KTEST_BONUS(name, points)    KTEST_DEFINE(name, points, KTEST_BONUS)
+#define KTEST_LECTURE(name, points)  KTEST_DEFINE(name, points, KTEST_KIND_LECTURE)
+#define KTEST_PRACTICE(name, points) KTEST_DEFINE(name, points, KTEST_KIND_PRACTICE)
+#define KTEST_HOMEWORK(name, points) KTEST_DEFINE(name, points, KTEST_KIND_HOMEWORK)
+#define KTEST_BONUS(name, points)    KTEST_DEFINE(name, points, KTEST_KIND_BONUS)
 
 /* Records a failure of the running test with a diagnostic line. */
 __attribute__((format(printf, 3, 4))) void ktest_fail_at(const char *file, int line,
                                                          const char *format, ...);
+/* Names the case a looped check is on, for the failures that follow:
+ *
+ *     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+ *         ktest_note("align = %zu", bad[i]);
+ *         KEXPECT_NULL(kmalloc_aligned(16, bad[i]));
+ *     }
+ *
+ * prints "... got 0x... [align = 3]". The note lasts until the next
+ * ktest_note, ktest_note_clear() or the end of the test. */
+__attribute__((format(printf, 1, 2))) void ktest_note(const char *format, ...);
+void ktest_note_clear(void);
+
 /* Ends the running test now (it has failed already). */
 _Noreturn void ktest_abort(void);
 

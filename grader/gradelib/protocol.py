@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DECLARATION = re.compile(r"^KTEST(_HOMEWORK|_BONUS)?\(\s*(\w+)\s*,\s*(\d+)\s*\)", re.M)
-KINDS = {None: "lecture", "_HOMEWORK": "homework", "_BONUS": "bonus"}
+DECLARATION = re.compile(
+    r"^KTEST_(LECTURE|PRACTICE|HOMEWORK|BONUS)\(\s*(\w+)\s*,\s*(\d+)\s*\)", re.M)
 
 TEST_LINE = re.compile(r"^# test (\d+) (\S+) points=(\d+) kind=(\w+) nonce=(\S+)$")
 RUN_LINE = re.compile(r"^# RUN (\d+) (\S+)$")
@@ -33,7 +33,7 @@ class TestResult:
     number: int
     name: str
     points: int
-    kind: str                 # lecture, homework or bonus
+    kind: str                 # lecture, practice, homework or bonus
     status: str = "not run"   # passed, failed, crashed, hung, forged, not run
     score: int = 0
     hidden: bool = False      # from an instructor's --extra-tests file
@@ -50,7 +50,7 @@ def expected_tests(files):
     for path in files:
         hidden = Path(path).name.startswith("tests_hidden_")
         for kind, name, points in DECLARATION.findall(Path(path).read_text(errors="replace")):
-            tests[name] = TestResult(0, name, int(points), KINDS[kind or None], hidden=hidden)
+            tests[name] = TestResult(0, name, int(points), kind.lower(), hidden=hidden)
     return tests
 
 

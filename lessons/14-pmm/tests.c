@@ -106,7 +106,7 @@ static size_t drain(phys_addr_t *frames, size_t max)
 
 /* ---- lecture: the boot-time PMM ------------------------------------------- */
 
-KTEST(total_matches_memory_map, 3)
+KTEST_LECTURE(total_matches_memory_map, 3)
 {
     size_t expected = 0;
     for (size_t f = 0; f < pmm.frame_count; f++) {
@@ -119,7 +119,7 @@ KTEST(total_matches_memory_map, 3)
     KEXPECT_EQ(pmm_free_count(), pmm_total_count());
 }
 
-KTEST(frames_are_page_aligned_and_distinct, 2)
+KTEST_LECTURE(frames_are_page_aligned_and_distinct, 2)
 {
     phys_addr_t frames[SAMPLE_FRAMES];
     size_t before = pmm_free_count();
@@ -136,7 +136,7 @@ KTEST(frames_are_page_aligned_and_distinct, 2)
     KEXPECT_EQ(pmm_free_count(), before);
 }
 
-KTEST(frames_never_inside_reserved_memory, 4)
+KTEST_LECTURE(frames_never_inside_reserved_memory, 4)
 {
     size_t count, bad = 0;
     phys_addr_t head = allocate_all(&count);
@@ -150,7 +150,7 @@ KTEST(frames_never_inside_reserved_memory, 4)
     KEXPECT_EQ(bad, 0);
 }
 
-KTEST(boot_modules_are_reserved, 1)
+KTEST_LECTURE(boot_modules_are_reserved, 1)
 {
     KASSERT_EQ(boot_info.module_count, 1); /* tools/mkiso loads one: test-module */
     const struct boot_module *module = &boot_info.modules[0];
@@ -160,7 +160,7 @@ KTEST(boot_modules_are_reserved, 1)
         KEXPECT_TRUE((pmm.used[frame / PAGE_SIZE / 64] >> (frame / PAGE_SIZE % 64)) & 1);
 }
 
-KTEST(exhaustion_returns_no_frame_and_free_restores_count, 3)
+KTEST_LECTURE(exhaustion_returns_no_frame_and_free_restores_count, 3)
 {
     size_t before = pmm_free_count(), count;
     phys_addr_t head = allocate_all(&count);
@@ -172,7 +172,7 @@ KTEST(exhaustion_returns_no_frame_and_free_restores_count, 3)
     KEXPECT_EQ(pmm_total_count(), before);
 }
 
-KTEST(free_then_alloc_reuses_frame, 2)
+KTEST_LECTURE(free_then_alloc_reuses_frame, 2)
 {
     phys_addr_t a = pmm_alloc_frame();
     phys_addr_t b = pmm_alloc_frame();
@@ -185,7 +185,7 @@ KTEST(free_then_alloc_reuses_frame, 2)
 
 /* ---- lecture: odd memory maps through pmm_init_map ----------------------- */
 
-KTEST(map_overlapping_regions, 2)
+KTEST_LECTURE(map_overlapping_regions, 2)
 {
     static const struct memory_region map[] = {
         REGION(0x100000, 0x100000, MEMORY_USABLE), /* 1-2 MiB */
@@ -200,7 +200,7 @@ KTEST(map_overlapping_regions, 2)
         KEXPECT_FALSE(frames[i] >= 0x140000 && frames[i] < 0x142000);
 }
 
-KTEST(map_unsorted_regions, 1)
+KTEST_LECTURE(map_unsorted_regions, 1)
 {
     static const struct memory_region map[] = {
         REGION(0x400000, 0x4000, MEMORY_USABLE),
@@ -213,7 +213,7 @@ KTEST(map_unsorted_regions, 1)
     KEXPECT_EQ(drain(frames, ARRAY_SIZE(frames)), 8);
 }
 
-KTEST(map_zero_length_and_unaligned_regions, 2)
+KTEST_LECTURE(map_zero_length_and_unaligned_regions, 2)
 {
     static const struct memory_region map[] = {
         REGION(0x200000, 0, MEMORY_USABLE),      /* nothing */
@@ -230,7 +230,7 @@ KTEST(map_zero_length_and_unaligned_regions, 2)
     KEXPECT_EQ(frames[2], 0x4FF000);
 }
 
-KTEST(map_empty_reserved_entries_reserve_nothing, 1)
+KTEST_LECTURE(map_empty_reserved_entries_reserve_nothing, 1)
 {
     static const struct memory_region map[] = {
         REGION(0x200000, 0x4000, MEMORY_USABLE),
@@ -241,7 +241,7 @@ KTEST(map_empty_reserved_entries_reserve_nothing, 1)
     KEXPECT_EQ(pmm_total_count(), 4);
 }
 
-KTEST(map_memory_beyond_the_bitmap_is_ignored, 1)
+KTEST_LECTURE(map_memory_beyond_the_bitmap_is_ignored, 1)
 {
     static const struct memory_region map[] = {
         REGION(0x100000, 0x1000, MEMORY_USABLE),
@@ -253,7 +253,7 @@ KTEST(map_memory_beyond_the_bitmap_is_ignored, 1)
     KEXPECT_EQ(pmm_alloc_frame(), PMM_NO_FRAME);
 }
 
-KTEST(map_region_straddling_the_kernel, 2)
+KTEST_LECTURE(map_region_straddling_the_kernel, 2)
 {
     static const struct memory_region map[] = {REGION(0x0, 0x1000000, MEMORY_USABLE)};
     const struct phys_range reserved[] = {
@@ -269,7 +269,7 @@ KTEST(map_region_straddling_the_kernel, 2)
     KEXPECT_EQ(first, ALIGN_UP((phys_addr_t)_kernel_phys_end, PAGE_SIZE));
 }
 
-KTEST(map_without_usable_memory, 2)
+KTEST_LECTURE(map_without_usable_memory, 2)
 {
     static const struct memory_region map[] = {
         REGION(0x0, 0x9FC00, MEMORY_RESERVED),
@@ -281,7 +281,7 @@ KTEST(map_without_usable_memory, 2)
     KEXPECT_EQ(pmm_alloc_frame(), PMM_NO_FRAME);
 }
 
-KTEST(map_never_hands_out_frame_zero, 1)
+KTEST_LECTURE(map_never_hands_out_frame_zero, 1)
 {
     static const struct memory_region map[] = {REGION(0x0, 0x4000, MEMORY_USABLE)};
     use_map(map, ARRAY_SIZE(map), NULL, 0); /* nothing reserved: still not frame 0 */
@@ -294,7 +294,7 @@ KTEST(map_never_hands_out_frame_zero, 1)
 
 /* A region whose end passes 2^64 must neither hang the loops nor wrap round
  * to mark (or free) low memory. */
-KTEST(map_region_wrapping_past_2_64, 1)
+KTEST_LECTURE(map_region_wrapping_past_2_64, 1)
 {
     static const struct memory_region map[] = {
         REGION(0x200000, 0x2000, MEMORY_USABLE),

@@ -37,7 +37,7 @@ static void fill(void *block, size_t size, uint8_t byte)
 
 /* ---- lecture: kmalloc ----------------------------------------------------- */
 
-KTEST(kmalloc_results_are_16_byte_aligned, 2)
+KTEST_LECTURE(kmalloc_results_are_16_byte_aligned, 2)
 {
     /* Odd sizes first: each would leave the next block misaligned unless rounded. */
     static const size_t sizes[] = {1, 3, 7, 9, 15, 17, 20, 31, 33, 100, 255, 4095, 4097, 1, 8, 16};
@@ -49,7 +49,7 @@ KTEST(kmalloc_results_are_16_byte_aligned, 2)
     }
 }
 
-KTEST(kmalloc_blocks_are_distinct_and_do_not_overlap, 3)
+KTEST_LECTURE(kmalloc_blocks_are_distinct_and_do_not_overlap, 3)
 {
     uint8_t *blocks[SAMPLE_BLOCKS];
     size_t sizes[SAMPLE_BLOCKS];
@@ -72,7 +72,7 @@ KTEST(kmalloc_blocks_are_distinct_and_do_not_overlap, 3)
     KEXPECT_EQ(overwritten, 0);
 }
 
-KTEST(kmalloc_zero_returns_distinct_pointers, 1)
+KTEST_LECTURE(kmalloc_zero_returns_distinct_pointers, 1)
 {
     fresh_heap();
     char *a = kmalloc(0), *b = kmalloc(0), *c = kmalloc(1);
@@ -83,7 +83,7 @@ KTEST(kmalloc_zero_returns_distinct_pointers, 1)
     KEXPECT_EQ((uintptr_t)b % KHEAP_MIN_ALIGN, 0);
 }
 
-KTEST(every_returned_byte_is_writable, 2)
+KTEST_LECTURE(every_returned_byte_is_writable, 2)
 {
     static const size_t sizes[] = {4000, 200, 3 * PAGE_SIZE + 5, 1, 2 * PAGE_SIZE};
     fresh_heap();
@@ -95,7 +95,7 @@ KTEST(every_returned_byte_is_writable, 2)
     }
 }
 
-KTEST(heap_pages_are_mapped_only_as_needed, 3)
+KTEST_LECTURE(heap_pages_are_mapped_only_as_needed, 3)
 {
     fresh_heap();
     KEXPECT_EQ(pages_mapped_in_window(), 0);
@@ -124,7 +124,7 @@ KTEST(heap_pages_are_mapped_only_as_needed, 3)
     }
 }
 
-KTEST(write_past_the_mapped_part_faults, 2)
+KTEST_LECTURE(write_past_the_mapped_part_faults, 2)
 {
     fresh_heap();
     char *block = kmalloc(16);
@@ -139,7 +139,7 @@ KTEST(write_past_the_mapped_part_faults, 2)
     KEXPECT_EQ(fault.address, KHEAP_END - 1);
 }
 
-KTEST(kmalloc_fills_the_window_exactly, 3)
+KTEST_LECTURE(kmalloc_fills_the_window_exactly, 3)
 {
     fresh_heap();
     size_t got = 0, misplaced = 0;
@@ -159,7 +159,7 @@ KTEST(kmalloc_fills_the_window_exactly, 3)
     write_byte((void *)(KHEAP_END - 1)); /* the last block is real memory */
 }
 
-KTEST(huge_sizes_return_null_without_wrapping, 3)
+KTEST_LECTURE(huge_sizes_return_null_without_wrapping, 3)
 {
     fresh_heap();
     char *first = kmalloc(16);
@@ -183,7 +183,7 @@ KTEST(huge_sizes_return_null_without_wrapping, 3)
 
 /* ---- lecture: kcalloc ----------------------------------------------------- */
 
-KTEST(kcalloc_zeroes_dirty_memory, 2)
+KTEST_LECTURE(kcalloc_zeroes_dirty_memory, 2)
 {
     fresh_heap();
     uint8_t *first = kmalloc(64);
@@ -200,7 +200,7 @@ KTEST(kcalloc_zeroes_dirty_memory, 2)
     KEXPECT_NOT_NULL(kcalloc(0, 8));
 }
 
-KTEST(kcalloc_rejects_overflowing_products, 2)
+KTEST_LECTURE(kcalloc_rejects_overflowing_products, 2)
 {
     fresh_heap();
     char *first = kmalloc(16);
@@ -218,7 +218,7 @@ KTEST(kcalloc_rejects_overflowing_products, 2)
 
 /* ---- lecture: mapping and a fresh heap ------------------------------------- */
 
-KTEST(failed_mapping_gives_frames_back, 2)
+KTEST_LECTURE(failed_mapping_gives_frames_back, 2)
 {
     fresh_heap();
     ktest_defer(release_hoard_and_reset_heap);
@@ -234,7 +234,7 @@ KTEST(failed_mapping_gives_frames_back, 2)
     KEXPECT_EQ(pages_mapped_in_window(), 3);
 }
 
-KTEST(kheap_init_gives_every_frame_back, 1)
+KTEST_LECTURE(kheap_init_gives_every_frame_back, 1)
 {
     fresh_heap();
     KASSERT_NOT_NULL(kmalloc(16)); /* makes sure the window's page table exists */

@@ -166,7 +166,7 @@ static bool frame_in_use(phys_addr_t frame)
 
 /* ---- lecture: valloc ------------------------------------------------------ */
 
-KTEST(valloc_memory_is_aligned_mapped_zeroed_writable, 3)
+KTEST_LECTURE(valloc_memory_is_aligned_mapped_zeroed_writable, 3)
 {
     enum { PAGES = 4 };
     /* Dirty some free frames: the PMM hands freed frames out first, so
@@ -203,7 +203,7 @@ KTEST(valloc_memory_is_aligned_mapped_zeroed_writable, 3)
     KEXPECT_EQ(wrong, 0);
 }
 
-KTEST(valloc_areas_are_apart_with_a_guard_page, 2)
+KTEST_LECTURE(valloc_areas_are_apart_with_a_guard_page, 2)
 {
     uint8_t *a = new_area(2), *b = new_area(3);
     uintptr_t a_end = (uintptr_t)a + 3 * PAGE_SIZE, b_end = (uintptr_t)b + 4 * PAGE_SIZE;
@@ -218,7 +218,7 @@ KTEST(valloc_areas_are_apart_with_a_guard_page, 2)
     KEXPECT_EQ(changed, 0);
 }
 
-KTEST(guard_page_write_faults_and_is_named, 3)
+KTEST_LECTURE(guard_page_write_faults_and_is_named, 3)
 {
     uint8_t *area = new_area(3);
     uint8_t *guard = area + 3 * PAGE_SIZE;
@@ -236,7 +236,7 @@ KTEST(guard_page_write_faults_and_is_named, 3)
     KEXPECT_CONTAINS(text, naming("guard page after the valloc area at ", (uintptr_t)area, name));
 }
 
-KTEST(valloc_memory_is_not_executable, 1)
+KTEST_LECTURE(valloc_memory_is_not_executable, 1)
 {
     uint8_t *area = new_area(1);
     area[0] = 0xC3; /* ret: if the page were executable, the call would return */
@@ -252,7 +252,7 @@ KTEST(valloc_memory_is_not_executable, 1)
 
 static const uint8_t read_only_byte[16] = {1}; /* in .rodata */
 
-KTEST(fault_description_names_cause_and_place, 2)
+KTEST_LECTURE(fault_description_names_cause_and_place, 2)
 {
     struct ktest_fault fault = {0};
     char text[VMM_FAULT_TEXT_SIZE];
@@ -288,7 +288,7 @@ static void read_in(pte_t *space, char out[TEXT_SIZE])
     vmm_switch(vmm_kernel_space());
 }
 
-KTEST(two_spaces_see_different_data_at_one_address, 3)
+KTEST_LECTURE(two_spaces_see_different_data_at_one_address, 3)
 {
     pte_t *a = new_space(), *b = new_space();
     KASSERT_NOT_NULL(a);
@@ -316,7 +316,7 @@ KTEST(two_spaces_see_different_data_at_one_address, 3)
     KEXPECT_EQ(*(char *)phys_to_virt(frame_a), 's');
 }
 
-KTEST(kernel_half_is_identical_in_every_space, 2)
+KTEST_LECTURE(kernel_half_is_identical_in_every_space, 2)
 {
     pte_t *space = new_space();
     KASSERT_NOT_NULL(space);
@@ -342,7 +342,7 @@ KTEST(kernel_half_is_identical_in_every_space, 2)
     KEXPECT_EQ(seen, 0x42);
 }
 
-KTEST(map_translate_unmap_round_trip, 2)
+KTEST_LECTURE(map_translate_unmap_round_trip, 2)
 {
     pte_t *space = new_space();
     KASSERT_NOT_NULL(space);
@@ -364,7 +364,7 @@ KTEST(map_translate_unmap_round_trip, 2)
     KEXPECT_TRUE(frame_in_use(frame)); /* unmapping does not free the frame */
 }
 
-KTEST(unmap_is_visible_at_once, 3)
+KTEST_LECTURE(unmap_is_visible_at_once, 3)
 {
     struct ktest_fault user_fault = {0}, kernel_fault = {0};
     /* A lower-half page of the current space: the TLB holds it after a read. */
@@ -392,7 +392,7 @@ KTEST(unmap_is_visible_at_once, 3)
 
 /* ---- lecture: bad input ---------------------------------------------------- */
 
-KTEST(map_and_unmap_reject_bad_input, 3)
+KTEST_LECTURE(map_and_unmap_reject_bad_input, 3)
 {
     pte_t *space = new_space();
     KASSERT_NOT_NULL(space);
@@ -421,7 +421,7 @@ KTEST(map_and_unmap_reject_bad_input, 3)
     KEXPECT_EQ(vmm_translate(space, NON_CANONICAL, &phys), VMM_BAD_ADDRESS);
 }
 
-KTEST(valloc_rejects_bad_sizes, 2)
+KTEST_LECTURE(valloc_rejects_bad_sizes, 2)
 {
     size_t free_before = pmm_free_count(), areas = vmm_stats.areas;
     size_t warnings = vmm_stats.warnings;
@@ -436,7 +436,7 @@ KTEST(valloc_rejects_bad_sizes, 2)
     KEXPECT_EQ(vmm_stats.warnings, warnings);
 }
 
-KTEST(destroy_refuses_kernel_and_current_space, 1)
+KTEST_LECTURE(destroy_refuses_kernel_and_current_space, 1)
 {
     size_t warnings = vmm_stats.warnings;
     KEXPECT_EQ(vmm_destroy(vmm_kernel_space()), VMM_BUSY);
