@@ -42,6 +42,29 @@ COMMON_ASM := $(wildcard common/*.asm)
 INCLUDES := -Icommon $(addprefix -Ilessons/,$(LESSONS))
 
 BUILD := build$(if $(SANITIZE),/san)
+
+# LECTURE=1: every kernel built for stepping through in GDB in a class (into
+# build/lecture/). At -O0 each helper is a frame of its own and every local
+# lives in the frame for the whole call: `info locals` in bump() after 15
+# steps from kmalloc shows all four values, where -Og -fno-inline shows
+# <optimized out> for those not computed yet or no longer needed.
+# SAN=1 LECTURE=1 builds into build/san/lecture/; EXTRA_CFLAGS still wins.
+LECTURE ?= 0
+ifneq ($(filter 1 yes true,$(LECTURE)),)
+CFLAGS += -O0 $(EXTRA_CFLAGS)
+BUILD := $(BUILD)/lecture
+endif
+
+# A stamp per build folder holds the commands and flags its files were built
+# with; it changes only when they do, and every object and kernel depends on
+# it: a new EXTRA_CFLAGS (or compiler, or Makefile flag) rebuilds what it affects.
+FLAGS_STAMP := $(BUILD)/flags
+BUILD_FLAGS := $(CC) $(CFLAGS) $(SANITIZE) $(INCLUDES); $(NASM) $(NASMFLAGS); $(LD) $(LDFLAGS)
+same_text = $(and $(findstring x$(1)x,x$(2)x),$(findstring x$(2)x,x$(1)x))
+$(FLAGS_STAMP): FORCE
+	@$(if $(call same_text,$(file <$@),$(BUILD_FLAGS)),:,echo "  FLAGS   $@"$(shell \
+	    mkdir -p $(@D))$(file >$@,$(BUILD_FLAGS)))
+
 SOLUTION ?= 0
 VARIANT := $(if $(filter 1 yes true,$(SOLUTION)),solution,lesson)
 
@@ -76,11 +99,12 @@ SRCS_$$(KERNEL) := $(COMMON_C) $(COMMON_ASM) \
         $(if $(filter solution,$(3)),$(wildcard solutions/$(1)/*.c), \
             $(addprefix lessons/$(1)/,$(call student_files,$(1)))),$(2),$(4))
 
-$(BUILD)/$$(KERNEL).elf: $$(call object,$$(SRCS_$$(KERNEL))) $(BUILD)/obj/$$(KERNEL)/main.o common/linker.ld
+$(BUILD)/$$(KERNEL).elf: $$(call object,$$(SRCS_$$(KERNEL))) $(BUILD)/obj/$$(KERNEL)/main.o common/linker.ld \
+    $(FLAGS_STAMP)
 	@echo "  LD      $$@"
 	@$(LD) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBGCC)
 
-$(BUILD)/obj/$$(KERNEL)/main.o: common/main.c
+$(BUILD)/obj/$$(KERNEL)/main.o: common/main.c $(FLAGS_STAMP)
 	@mkdir -p $$(@D)
 	@echo "  CC      $$@"
 	@$(CC) $(CFLAGS) $(SANITIZE) $(INCLUDES) -DLESSON_NAME='"$(1)"' -DLESSON_FLAVOUR='"$(4)"' \
@@ -102,13 +126,13 @@ $(foreach L,$(LESSONS),$(eval $(call object,$(addprefix lessons/$(L)/,\
 
 # Every file compiles once, whichever kernels use it. Header names are unique
 # across lessons, so one include path serves all of them.
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) $(WERROR) $(if $(filter common/ubsan.c,$<),,$(SANITIZE)) $(INCLUDES) \
 	    -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/%.o: %.asm
+$(BUILD)/obj/%.o: %.asm $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  NASM    $<"
 	@$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
