@@ -146,6 +146,12 @@ $(BUILD)/%.iso: $(BUILD)/%.elf tools/mkiso
 	@echo "  ISO     $@"
 	@tools/mkiso $< $@ "mode=demo"
 
+# The kernel's symbols for Bochs's debugger (`ldsym`): a line "ADDRESS NAME"
+# (hex) per function and variable, in address order.
+$(BUILD)/%.sym: $(BUILD)/%.elf
+	@echo "  SYM     $@"
+	@nm -n --defined-only $< | awk '$$2 ~ /^[tTdDbBrR]$$/ { print $$1, $$3 }' > $@
+
 $(BUILD)/%-test.iso: $(BUILD)/%.elf tools/mkiso FORCE
 	@echo "  ISO     $@ ($(TEST_COMMAND_LINE))"
 	@tools/mkiso $< $@ "$(TEST_COMMAND_LINE)"
@@ -184,17 +190,21 @@ $(foreach N,$(NUMBERS),$(eval run-lesson$(N): $(BUILD)/$(call kernel_name,$(N)).
 $(foreach N,$(NUMBERS),$(eval test-lesson$(N): $(BUILD)/$(call kernel_name,$(N))-test.iso ; \
     @tools/boot --emu qemu $$<))
 
-# make bochs-lessonN: Bochs (magic breakpoints and port 0xE9 on)
-$(foreach N,$(NUMBERS),$(eval bochs-lesson$(N): $(BUILD)/$(call kernel_name,$(N)).iso ; \
-    @tools/boot --emu bochs $$<))
+# make bochs-lessonN: Bochs (magic breakpoints and port 0xE9 on), the
+# kernel's symbols loaded into its debugger
+$(foreach N,$(NUMBERS),$(eval bochs-lesson$(N): $(BUILD)/$(call kernel_name,$(N)).iso \
+    $(BUILD)/$(call kernel_name,$(N)).sym ; @tools/boot --emu bochs --symbols $$(word 2,$$^) $$<))
 
 # make debug-lessonN: QEMU paused, waiting for GDB (make gdb-lessonN in another
-# terminal); with ONLY=TEST it boots that test instead of the demo
+# terminal); with ONLY=TEST it boots that test instead of the demo. The port is
+# the first free one from 20000 + uid, or GDB_PORT=N; gdb-lessonN attaches to a
+# session of the same kernel (tools/debugsession.py), waiting for one if needed.
 $(foreach N,$(NUMBERS),$(eval debug-lesson$(N): \
-    $(BUILD)/$(call kernel_name,$(N))$(if $(ONLY),-test).iso ; @tools/boot --emu qemu --debug $$<))
+    $(BUILD)/$(call kernel_name,$(N))$(if $(ONLY),-test).iso ; \
+    @tools/boot --emu qemu --debug $(if $(GDB_PORT),--port $(GDB_PORT)) $$<))
 
 $(foreach N,$(NUMBERS),$(eval gdb-lesson$(N): $(BUILD)/$(call kernel_name,$(N)).elf ; \
-    @tools/gdb $$<))
+    @tools/gdb $(if $(GDB_PORT),--port $(GDB_PORT)) $$<))
 
 # make grade-lessonN [SOLUTION=1]
 $(foreach N,$(NUMBERS),$(eval grade-lesson$(N): ; \

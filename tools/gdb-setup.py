@@ -4,6 +4,10 @@
   pte_t shows as 0xffffffff80200000, in `print`, `info locals`, a frame's
   arguments and a watchpoint's Old/New value. Sizes and counts stay decimal.
   `print/r` shows the raw number.
+- A breakpoint on a function stops after its prologue, at its first line,
+  with the arguments in place, even while QEMU is still in the BIOS: GDB
+  reads the kernel's code from the ELF (trust-readonly-sections), not from
+  memory GRUB has not filled yet.
 - `step` does not enter the helpers in common/*.h (one inline-assembly
   instruction each, such as read_rflags and cli, and the address
   conversions): a step over a line that calls them stays in the caller.
@@ -33,4 +37,5 @@ def address_printer(value):
 
 
 gdb.pretty_printers.append(address_printer)
+gdb.execute("set trust-readonly-sections on")
 gdb.execute("skip -gfile common/*.h", to_string=True)
