@@ -203,8 +203,9 @@ $(foreach N,$(NUMBERS),$(eval debug-lesson$(N): \
     $(BUILD)/$(call kernel_name,$(N))$(if $(ONLY),-test).iso ; \
     @tools/boot --emu qemu --debug $(if $(GDB_PORT),--port $(GDB_PORT)) $$<))
 
+# GDB_SCRIPT=FILE runs FILE's commands non-interactively (a rehearsal of a demo).
 $(foreach N,$(NUMBERS),$(eval gdb-lesson$(N): $(BUILD)/$(call kernel_name,$(N)).elf ; \
-    @tools/gdb $(if $(GDB_PORT),--port $(GDB_PORT)) $$<))
+    @tools/gdb $(if $(GDB_PORT),--port $(GDB_PORT)) $(if $(GDB_SCRIPT),--batch $(GDB_SCRIPT)) $$<))
 
 # make grade-lessonN [SOLUTION=1]
 $(foreach N,$(NUMBERS),$(eval grade-lesson$(N): ; \
