@@ -44,10 +44,10 @@ INCLUDES := -Icommon $(addprefix -Ilessons/,$(LESSONS))
 BUILD := build$(if $(SANITIZE),/san)
 
 # LECTURE=1: every kernel built for stepping through in GDB in a class (into
-# build/lecture/). At -O0 each helper is a frame of its own and every local
-# lives in the frame for the whole call: `info locals` in bump() after 15
-# steps from kmalloc shows all four values, where -Og -fno-inline shows
-# <optimized out> for those not computed yet or no longer needed.
+# build/lecture/). At -O0 each helper is a call of its own and every local
+# lives in the frame for the whole call, so `info locals` always has a value;
+# -Og -fno-inline steps as well but, 15 steps from kmalloc into bump(), still
+# shows start = <optimized out> (a value not computed yet or no longer needed).
 # SAN=1 LECTURE=1 builds into build/san/lecture/; EXTRA_CFLAGS still wins.
 LECTURE ?= 0
 ifneq ($(filter 1 yes true,$(LECTURE)),)
@@ -252,12 +252,13 @@ help:
 	@echo "  make lessonN          build build/lessonN.iso and .elf (N = $(NUMBERS))"
 	@echo "  make lessonN SOLUTION=1   the same with the reference solution (build/solutionN.*)"
 	@echo "  make ... SAN=1        any target with -fsanitize=undefined kernels (build/san/)"
+	@echo "  make ... LECTURE=1    any target with kernels for stepping in GDB, -O0 (build/lecture/)"
 	@echo "  make run-lessonN      boot the demo in QEMU (serial output on this terminal)"
 	@echo "  make test-lessonN     boot the in-kernel tests in QEMU and show their output"
 	@echo "                        (ONLY=name[,name] runs just those tests)"
 	@echo "  make bochs-lessonN    boot the demo in Bochs"
-	@echo "  make debug-lessonN    start QEMU paused with a GDB server"
-	@echo "  make gdb-lessonN      attach GDB to it (in a second terminal)"
+	@echo "  make debug-lessonN    start QEMU paused with a GDB server (GDB_PORT=N: its port)"
+	@echo "  make gdb-lessonN      attach GDB to it (in a second terminal; GDB_SCRIPT=FILE runs FILE)"
 	@echo "  make grade-lessonN    grade lesson N (grader/grade N)"
 	@echo "  make grade            grade every lesson"
 	@echo "  make all              build every lesson, starter and reference"
