@@ -43,14 +43,19 @@ def port_is_free(port):
 
 def choose_port(requested=None):
     """`requested` if it is free (an error otherwise); else the first free
-    port from the user's default on."""
+    port from the user's default on that no session has taken."""
+    with locked():
+        return free_port(requested)
+
+
+def free_port(requested):
+    """choose_port's answer (call locked)."""
     if requested:
         if not port_is_free(int(requested)):
             raise SessionError(f"port {requested} (GDB_PORT) is in use: choose another, or "
                                "leave GDB_PORT unset for a free one")
         return int(requested)
-    with locked():
-        taken = {session["port"] for session in live_sessions()}
+    taken = {session["port"] for session in live_sessions()}
     for port in range(default_port(), default_port() + PORTS_TRIED):
         if port not in taken and port_is_free(port):
             return port
@@ -94,12 +99,14 @@ def write(session):
     temporary.replace(path)
 
 
-def start(port, iso):
-    """Records the session tools/boot is about to start; returns it."""
+def start(iso, requested_port=None):
+    """Chooses a port and records the session tools/boot is about to start
+    there, in one step: two sessions starting at once get different ports."""
     elf = elf_of(iso)
-    session = {"port": port, "elf": str(elf), "fingerprint": fingerprint(elf),
-               "boot_pid": os.getpid(), "gdb_pid": None, "started": time.time()}
     with locked():
+        session = {"port": free_port(requested_port), "elf": str(elf),
+                   "fingerprint": fingerprint(elf), "boot_pid": os.getpid(), "gdb_pid": None,
+                   "started": time.time()}
         write(session)
     return session
 
