@@ -42,6 +42,29 @@ COMMON_ASM := $(wildcard common/*.asm)
 INCLUDES := -Icommon $(addprefix -Ilessons/,$(LESSONS))
 
 BUILD := build$(if $(SANITIZE),/san)
+
+# LECTURE=1: every kernel built for stepping through in GDB in a class (into
+# build/lecture/). At -O0 each helper is a call of its own and every local
+# lives in the frame for the whole call, so `info locals` always has a value;
+# -Og -fno-inline steps as well but, 15 steps from kmalloc into bump(), still
+# shows start = <optimized out> (a value not computed yet or no longer needed).
+# SAN=1 LECTURE=1 builds into build/san/lecture/; EXTRA_CFLAGS still wins.
+LECTURE ?= 0
+ifneq ($(filter 1 yes true,$(LECTURE)),)
+CFLAGS += -O0 $(EXTRA_CFLAGS)
+BUILD := $(BUILD)/lecture
+endif
+
+# A stamp per build folder holds the commands and flags its files were built
+# with; it changes only when they do, and every object and kernel depends on
+# it: a new EXTRA_CFLAGS (or compiler, or Makefile flag) rebuilds what it affects.
+FLAGS_STAMP := $(BUILD)/flags
+BUILD_FLAGS := $(CC) $(CFLAGS) $(SANITIZE) $(INCLUDES); $(NASM) $(NASMFLAGS); $(LD) $(LDFLAGS)
+same_text = $(and $(findstring x$(1)x,x$(2)x),$(findstring x$(2)x,x$(1)x))
+$(FLAGS_STAMP): FORCE
+	@$(if $(call same_text,$(file <$@),$(BUILD_FLAGS)),:,echo "  FLAGS   $@"$(shell \
+	    mkdir -p $(@D))$(file >$@,$(BUILD_FLAGS)))
+
 SOLUTION ?= 0
 VARIANT := $(if $(filter 1 yes true,$(SOLUTION)),solution,lesson)
 
@@ -76,11 +99,12 @@ SRCS_$$(KERNEL) := $(COMMON_C) $(COMMON_ASM) \
         $(if $(filter solution,$(3)),$(wildcard solutions/$(1)/*.c), \
             $(addprefix lessons/$(1)/,$(call student_files,$(1)))),$(2),$(4))
 
-$(BUILD)/$$(KERNEL).elf: $$(call object,$$(SRCS_$$(KERNEL))) $(BUILD)/obj/$$(KERNEL)/main.o common/linker.ld
+$(BUILD)/$$(KERNEL).elf: $$(call object,$$(SRCS_$$(KERNEL))) $(BUILD)/obj/$$(KERNEL)/main.o common/linker.ld \
+    $(FLAGS_STAMP)
 	@echo "  LD      $$@"
 	@$(LD) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBGCC)
 
-$(BUILD)/obj/$$(KERNEL)/main.o: common/main.c
+$(BUILD)/obj/$$(KERNEL)/main.o: common/main.c $(FLAGS_STAMP)
 	@mkdir -p $$(@D)
 	@echo "  CC      $$@"
 	@$(CC) $(CFLAGS) $(SANITIZE) $(INCLUDES) -DLESSON_NAME='"$(1)"' -DLESSON_FLAVOUR='"$(4)"' \
@@ -102,13 +126,13 @@ $(foreach L,$(LESSONS),$(eval $(call object,$(addprefix lessons/$(L)/,\
 
 # Every file compiles once, whichever kernels use it. Header names are unique
 # across lessons, so one include path serves all of them.
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) $(WERROR) $(if $(filter common/ubsan.c,$<),,$(SANITIZE)) $(INCLUDES) \
 	    -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/%.o: %.asm
+$(BUILD)/obj/%.o: %.asm $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  NASM    $<"
 	@$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
@@ -121,6 +145,12 @@ TEST_COMMAND_LINE := mode=test$(if $(ONLY), ktest.only=$(ONLY))
 $(BUILD)/%.iso: $(BUILD)/%.elf tools/mkiso
 	@echo "  ISO     $@"
 	@tools/mkiso $< $@ "mode=demo"
+
+# The kernel's symbols for Bochs's debugger (`ldsym`): a line "ADDRESS NAME"
+# (hex) per function and variable, in address order.
+$(BUILD)/%.sym: $(BUILD)/%.elf
+	@echo "  SYM     $@"
+	@nm -n --defined-only $< | awk '$$2 ~ /^[tTdDbBrR]$$/ { print $$1, $$3 }' > $@
 
 $(BUILD)/%-test.iso: $(BUILD)/%.elf tools/mkiso FORCE
 	@echo "  ISO     $@ ($(TEST_COMMAND_LINE))"
@@ -160,17 +190,22 @@ $(foreach N,$(NUMBERS),$(eval run-lesson$(N): $(BUILD)/$(call kernel_name,$(N)).
 $(foreach N,$(NUMBERS),$(eval test-lesson$(N): $(BUILD)/$(call kernel_name,$(N))-test.iso ; \
     @tools/boot --emu qemu $$<))
 
-# make bochs-lessonN: Bochs (magic breakpoints and port 0xE9 on)
-$(foreach N,$(NUMBERS),$(eval bochs-lesson$(N): $(BUILD)/$(call kernel_name,$(N)).iso ; \
-    @tools/boot --emu bochs $$<))
+# make bochs-lessonN: Bochs (magic breakpoints and port 0xE9 on), the
+# kernel's symbols loaded into its debugger
+$(foreach N,$(NUMBERS),$(eval bochs-lesson$(N): $(BUILD)/$(call kernel_name,$(N)).iso \
+    $(BUILD)/$(call kernel_name,$(N)).sym ; @tools/boot --emu bochs --symbols $$(word 2,$$^) $$<))
 
 # make debug-lessonN: QEMU paused, waiting for GDB (make gdb-lessonN in another
-# terminal); with ONLY=TEST it boots that test instead of the demo
+# terminal); with ONLY=TEST it boots that test instead of the demo. The port is
+# the first free one from 20000 + uid, or GDB_PORT=N; gdb-lessonN attaches to a
+# session of the same kernel (tools/debugsession.py), waiting for one if needed.
 $(foreach N,$(NUMBERS),$(eval debug-lesson$(N): \
-    $(BUILD)/$(call kernel_name,$(N))$(if $(ONLY),-test).iso ; @tools/boot --emu qemu --debug $$<))
+    $(BUILD)/$(call kernel_name,$(N))$(if $(ONLY),-test).iso ; \
+    @tools/boot --emu qemu --debug $(if $(GDB_PORT),--port $(GDB_PORT)) $$<))
 
+# GDB_SCRIPT=FILE runs FILE's commands non-interactively (a rehearsal of a demo).
 $(foreach N,$(NUMBERS),$(eval gdb-lesson$(N): $(BUILD)/$(call kernel_name,$(N)).elf ; \
-    @tools/gdb $$<))
+    @tools/gdb $(if $(GDB_PORT),--port $(GDB_PORT)) $(if $(GDB_SCRIPT),--batch $(GDB_SCRIPT)) $$<))
 
 # make grade-lessonN [SOLUTION=1]
 $(foreach N,$(NUMBERS),$(eval grade-lesson$(N): ; \
@@ -217,12 +252,13 @@ help:
 	@echo "  make lessonN          build build/lessonN.iso and .elf (N = $(NUMBERS))"
 	@echo "  make lessonN SOLUTION=1   the same with the reference solution (build/solutionN.*)"
 	@echo "  make ... SAN=1        any target with -fsanitize=undefined kernels (build/san/)"
+	@echo "  make ... LECTURE=1    any target with kernels for stepping in GDB, -O0 (build/lecture/)"
 	@echo "  make run-lessonN      boot the demo in QEMU (serial output on this terminal)"
 	@echo "  make test-lessonN     boot the in-kernel tests in QEMU and show their output"
 	@echo "                        (ONLY=name[,name] runs just those tests)"
 	@echo "  make bochs-lessonN    boot the demo in Bochs"
-	@echo "  make debug-lessonN    start QEMU paused with a GDB server"
-	@echo "  make gdb-lessonN      attach GDB to it (in a second terminal)"
+	@echo "  make debug-lessonN    start QEMU paused with a GDB server (GDB_PORT=N: its port)"
+	@echo "  make gdb-lessonN      attach GDB to it (in a second terminal; GDB_SCRIPT=FILE runs FILE)"
 	@echo "  make grade-lessonN    grade lesson N (grader/grade N)"
 	@echo "  make grade            grade every lesson"
 	@echo "  make all              build every lesson, starter and reference"

@@ -46,27 +46,30 @@ def has_display():
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def gdb_port():
-    """A GDB port per user, so that students sharing a machine do not collide."""
-    return 20000 + os.getuid() % 10000
-
-
-def qemu_command(iso, *, headless=True, gdb_port=None, exit_device=True, log=None):
+def qemu_command(iso, *, headless=True, gdb_port=None, exit_device=True, log=None,
+                 keys=False):
     """QEMU booting `iso` with the serial port on stdout.
 
     headless: no window (-display none); otherwise QEMU opens its window and
     keeps it open after the kernel powers off (-no-shutdown), so the student
     can still read the VGA screen. exit_device: let the kernel end QEMU with
-    a status. gdb_port: start paused, waiting for GDB there. log: a file for
-    QEMU's log of CPU resets and exceptions."""
+    a status. gdb_port: start paused, waiting for GDB there (on this machine
+    only). log: a file for QEMU's log of CPU resets and exceptions. keys: a
+    person at the terminal: Ctrl-A X quits, Ctrl-A C switches to QEMU's
+    monitor, and Ctrl-C still quits (-serial mon:stdio would pass it to the
+    kernel)."""
     require(QEMU)
-    command = [QEMU, "-cdrom", str(iso), "-m", f"{MEMORY_MB}M", "-serial", "stdio",
-               "-no-reboot", "-monitor", "none", "-nic", "none"]
+    command = [QEMU, "-cdrom", str(iso), "-m", f"{MEMORY_MB}M", "-no-reboot", "-nic", "none"]
+    if keys:
+        command += ["-chardev", "stdio,id=terminal,mux=on,signal=on",
+                    "-serial", "chardev:terminal", "-mon", "chardev=terminal"]
+    else:
+        command += ["-serial", "stdio", "-monitor", "none"]
     command += ["-display", "none"] if headless else ["-no-shutdown"]
     if exit_device:
         command += QEMU_EXIT_DEVICE
     if gdb_port is not None:
-        command += ["-S", "-gdb", f"tcp::{gdb_port}"]
+        command += ["-S", "-gdb", f"tcp:127.0.0.1:{gdb_port}"]
     if log:
         command += ["-d", "int,cpu_reset", "-D", str(log)]
     return command
@@ -126,17 +129,19 @@ def network_isolation():
     return []
 
 
-def bochs_files(iso, workdir, interactive):
+def bochs_files(iso, workdir, interactive, symbols=None):
     """Writes bochsrc and the debugger's rc file into workdir; returns
     (command, serial_path, log_path). Bochs's built-in debugger stops at
-    start-up: the rc file continues at once; in a non-interactive run it also
-    quits when a magic breakpoint stops the machine."""
+    start-up: the rc file loads `symbols` (a file of "ADDRESS NAME" lines)
+    if given and continues at once; in a non-interactive run it also quits
+    when a magic breakpoint stops the machine."""
     require(BOCHS)
     workdir = Path(workdir)
     serial_path, log_path = workdir / "serial.log", workdir / "bochs.log"
     display = bochs_display() if interactive else "rfb"
     (workdir / "bochsrc").write_text(bochs_config(iso, serial_path, log_path, display))
-    (workdir / "debugger.rc").write_text("c\n" if interactive else "c\nquit\n")
+    load = f'ldsym global "{Path(symbols).resolve()}"\n' if symbols else ""
+    (workdir / "debugger.rc").write_text(load + ("c\n" if interactive else "c\nquit\n"))
     command = [BOCHS, "-q", "-f", str(workdir / "bochsrc"), "-rc", str(workdir / "debugger.rc")]
     if display == "rfb":
         command = network_isolation() + command

@@ -20,8 +20,10 @@ from . import emulators, protocol
 ROOT = Path(__file__).resolve().parent.parent.parent
 OUTPUT_LIMIT = 1024 * 1024  # bytes of serial output per boot
 QEMU_LOG_LIMIT = 16 * 1024 * 1024  # bytes of QEMU's exception log per boot
-# SAN=1 in the environment: the Makefile builds -fsanitize=undefined kernels there.
-BUILD = "build/san" if os.environ.get("SAN") == "1" else "build"
+# SAN=1 and LECTURE=1 in the environment: the Makefile builds -fsanitize=undefined
+# kernels into build/san/, kernels for stepping through in GDB into build/lecture/.
+BUILD = "build" + ("/san" if os.environ.get("SAN") == "1" else "") + (
+    "/lecture" if os.environ.get("LECTURE") in ("1", "yes", "true") else "")
 
 
 def kernel_elf(root, kernel):

@@ -1,0 +1,37 @@
+# demo.gdb - the 10-minute lecture demo of the lesson-15 handout ("A lecture
+# demo: stepping through kmalloc"), command for command, on the reference
+# built for stepping. Rehearse it in two terminals:
+#   make debug-lesson15 LECTURE=1 SOLUTION=1
+#   make gdb-lesson15 LECTURE=1 SOLUTION=1 GDB_SCRIPT=lessons/15-kheap/gdb/demo.gdb
+# `make test` runs it and checks each screen (tools/selftest, check "gdb").
+
+# The demo's first allocation: kmalloc(20).
+continue
+# Into the allocation, a line at a time: kmalloc, allocate, bump.
+step
+step
+step
+step
+step
+step
+step
+step
+step
+# bump's arithmetic, line by line: room, padding, block, start.
+next
+next
+next
+next
+next
+next
+next
+next
+info locals
+# Where the bump pointer moves, and from what to what.
+watch heap_curr
+continue
+# Back in the caller with the block kmalloc returns.
+frame function kmalloc
+finish
+kheap
+kheap owner $rax
