@@ -303,8 +303,7 @@ KTEST_PRACTICE(unmap_is_visible_at_once, 3)
     KASSERT_EQ(vmm_map(space, USER_PAGE, new_frame("cached"), PTE_NO_EXECUTE), VMM_OK);
     phys_addr_t kernel_frame = new_frame("kernel half");
     held.kernel_page = KERNEL_TEST_PAGE;
-    KASSERT_EQ(vmm_map(vmm_kernel_space(), KERNEL_TEST_PAGE, kernel_frame, PTE_NO_EXECUTE),
-               VMM_OK);
+    KASSERT_EQ(vmm_map(vmm_kernel_space(), KERNEL_TEST_PAGE, kernel_frame, PTE_NO_EXECUTE), VMM_OK);
     vmm_switch(space);
     read_byte((void *)USER_PAGE);
     KEXPECT_EQ(vmm_unmap(space, USER_PAGE, NULL), VMM_OK);
@@ -446,7 +445,7 @@ KTEST_PRACTICE(valloc_rejects_bad_sizes, 2)
     size_t free_before = pmm_free_count(), areas = vmm_stats.areas;
     /* Not libc's valloc(bytes): ours counts pages, and 0 pages is the bad input. */
     static const size_t bad[] = {
-        0,
+        0,                        /* nothing to allocate */
         SIZE_MAX,                 /* (n + 1) * PAGE_SIZE wraps */
         SIZE_MAX / PAGE_SIZE + 1, /* n * PAGE_SIZE wraps */
         VALLOC_PAGES,             /* no room for the guard page */
@@ -571,9 +570,9 @@ KTEST_HOMEWORK(destroy_frees_every_table_of_the_space, 3)
     /* Exactly the tables come back: not the mapped frame (the caller's),
      * not a table of the shared half (those would make the count larger). */
     KEXPECT_EQ(pmm_free_count(), free_before);
-    KEXPECT_EQ(memcmp(saved_kernel_half, vmm_kernel_space() + VMM_KERNEL_SLOT,
-                      sizeof(saved_kernel_half)),
-               0);
+    KEXPECT_EQ(
+        memcmp(saved_kernel_half, vmm_kernel_space() + VMM_KERNEL_SLOT, sizeof(saved_kernel_half)),
+        0);
     KEXPECT_EQ(strcmp(phys_to_virt(frame), "mapped four times"), 0);
 }
 
@@ -625,11 +624,11 @@ KTEST_HOMEWORK(map_refuses_unsafe_flags, 2)
     pte_t *kernel = vmm_kernel_space();
     phys_addr_t frame = new_frame("flags"), phys;
     static const uint64_t unsafe[] = {
-        PTE_WRITABLE,                   /* writable and executable */
-        PTE_WRITABLE | PTE_USER,        /* the same, for ring 3 */
-        PTE_HUGE | PTE_NO_EXECUTE,      /* PAT in a PT, not a page size */
-        0x5000 | PTE_NO_EXECUTE,        /* address bits */
-        PTE_ACCESSED | PTE_NO_EXECUTE,  /* the CPU's bit, not a flag */
+        PTE_WRITABLE,                  /* writable and executable */
+        PTE_WRITABLE | PTE_USER,       /* the same, for ring 3 */
+        PTE_HUGE | PTE_NO_EXECUTE,     /* PAT in a PT, not a page size */
+        0x5000 | PTE_NO_EXECUTE,       /* address bits */
+        PTE_ACCESSED | PTE_NO_EXECUTE, /* the CPU's bit, not a flag */
     };
     for (size_t i = 0; i < ARRAY_SIZE(unsafe); i++) {
         ktest_note("flags = %p", (void *)unsafe[i]);

@@ -86,8 +86,7 @@ const char *vmm_describe_fault(uintptr_t address, uint64_t error_code, char *buf
 {
     char region[VMM_FAULT_TEXT_SIZE];
     describe_region(address, region, sizeof(region));
-    ksnprintf(buf, size, "%s at %p: %s", fault_cause(address, error_code), (void *)address,
-              region);
+    ksnprintf(buf, size, "%s at %p: %s", fault_cause(address, error_code), (void *)address, region);
     return buf;
 }
 

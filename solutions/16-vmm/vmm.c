@@ -17,6 +17,14 @@
  *     in another space's lower half needs no flush. But the kernel half is
  *     shared: a change there is a change in the current space too, whichever
  *     space it was made through.
+ *
+ * Invariants:
+ *   - every space's entries VMM_KERNEL_SLOT..511 equal the kernel's; no
+ *     kernel-half PML4 entry is made after vmm_init;
+ *   - vmm_map never replaces a mapping, and never makes a PML4 entry in the
+ *     kernel half;
+ *   - vmm_stats.spaces counts the spaces vmm_create made and vmm_destroy
+ *     has not freed yet.
  */
 #include "vmm.h"
 #include "kprintf.h"
