@@ -162,7 +162,8 @@ bool valloc_find(uintptr_t address, struct valloc_area *area);
 
 #define VMM_FAULT_TEXT_SIZE 192 /* enough for any description */
 
-/* Puts into buf (size bytes, always terminated) what a page fault at `address`
+/* (vmm_report.c, given with the lesson.)
+ * Puts into buf (size bytes, always terminated) what a page fault at `address`
  * with `error_code` (the CPU's, see exception.h) means, judged by the current
  * space: the cause, the address and the region it falls in, e.g.
  *   "write to an unmapped page at 0xffffff0000003000: guard page after the
