@@ -79,7 +79,8 @@ void vmm_init(void)
 pte_t *vmm_create(void)
 {
     /* TODO(practice 1): a PML4 from the PMM: entries below VMM_KERNEL_SLOT
-     * empty, the others copied from the kernel's. NULL if out of frames.
+     * empty, the others copied from the kernel's; counted in
+     * vmm_stats.spaces. NULL if out of frames.
      * Tests: two_spaces_see_different_data_at_one_address,
      * kernel_half_is_identical_in_every_space. */
     return NULL;
@@ -98,7 +99,7 @@ enum vmm_status vmm_destroy(pte_t *space)
      * and the current one (a warning, counted). Free every table below the
      * lower half, bottom up, then the PML4: not the frames the PTs map (they
      * are the caller's), not a 2 MiB page, nothing below the kernel half's
-     * entries (shared with every space).
+     * entries (shared with every space); vmm_stats.spaces follows.
      * Tests: destroy_frees_every_table_of_the_space,
      * destroy_refuses_kernel_and_current_space. */
     (void)space;
