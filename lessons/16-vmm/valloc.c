@@ -42,12 +42,14 @@ void *valloc(size_t npages)
 {
     /* TODO(practice 2): the contract is in vmm.h.
      *   - Find the lowest gap of the window with room for npages pages and
-     *     the guard page after them, and record the area (kept sorted).
+     *     the guard page after them, and record the area (kept sorted, and
+     *     counted in vmm_stats.areas and vmm_stats.area_pages).
      *   - Back each page with its own frame, zeroed *before* it is mapped
      *     (no one may ever see the previous owner's data), mapped
      *     VALLOC_PAGE_FLAGS in the kernel's space, so in every space.
      *   - Out of frames half-way: give back what this call took (homework 1
-     *     gives you vfree for that), and return NULL.
+     *     gives you vfree for that; valloc_out_of_memory_gives_back_every_frame
+     *     checks it), and return NULL.
      * Pitfalls: (npages + 1) * PAGE_SIZE wraps for a huge npages, so refuse
      * too many pages before any arithmetic; the table may be full.
      * Tests: valloc_memory_is_aligned_mapped_zeroed_writable,
