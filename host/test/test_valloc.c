@@ -19,6 +19,7 @@ static pte_t *kernel_space(void)
 static void start(void)
 {
     vmm_init();
+    vmm_report_init();
 }
 
 /* Frames in use by valloc: its pages, and one PT per 2 MiB and one PD per

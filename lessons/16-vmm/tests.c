@@ -1,5 +1,7 @@
 /* tests.c - lesson 16's in-kernel tests. Each exists because a plausible
- * wrong VMM fails it; the name says what is being proved.
+ * wrong VMM fails it; the name says what is being proved. Lecture: what
+ * vmm_report.c gives. Practice 1: spaces and pages (vmm.c). Practice 2:
+ * valloc. Homework 1: vfree; 2: vmm_destroy; 3: the flag rules, vmm_protect.
  *
  * Tests that switch spaces or take memory hold it in `held`: a cleanup
  * (ktest_defer) switches back to the kernel's space and gives everything
@@ -19,6 +21,8 @@
 #define NON_CANONICAL 0x0000800000000000ull        /* the first address of the hole */
 #define UNSHARED_SLOT 0xFFFF808000000000ull        /* kernel half, PML4 entry 257: absent */
 #define DIRECT_2MIB   (DIRECT_MAP_BASE + 0x200000) /* inside a 2 MiB page */
+/* A kernel-half page no one uses: PML4 entry 511 (since boot), its last GiB. */
+#define KERNEL_TEST_PAGE 0xFFFFFFFFC0000000ull
 
 enum {
     HELD_SPACES = 2,
@@ -158,97 +162,7 @@ static const char *naming(const char *prefix, uintptr_t address, char out[TEXT_S
     return out;
 }
 
-static bool frame_in_use(phys_addr_t frame)
-{
-    size_t f = (size_t)(frame / PAGE_SIZE);
-    return (pmm.used[f / 64] >> (f % 64)) & 1;
-}
-
-/* ---- lecture: valloc ------------------------------------------------------ */
-
-KTEST_LECTURE(valloc_memory_is_aligned_mapped_zeroed_writable, 3)
-{
-    enum { PAGES = 4 };
-    /* Dirty some free frames: the PMM hands freed frames out first, so
-     * zeroed pages prove that valloc zeroes, not that memory was clean. */
-    phys_addr_t dirty[PAGES];
-    for (int i = 0; i < PAGES; i++) {
-        dirty[i] = pmm_alloc_frame();
-        KASSERT_NE(dirty[i], PMM_NO_FRAME);
-        memset(phys_to_virt(dirty[i]), 0xAA, PAGE_SIZE);
-    }
-    for (int i = 0; i < PAGES; i++)
-        pmm_free_frame(dirty[i]);
-
-    uint8_t *area = new_area(PAGES);
-    KEXPECT_EQ((uintptr_t)area % PAGE_SIZE, 0);
-    KEXPECT_GE((uintptr_t)area, VALLOC_START);
-    KEXPECT_LE((uintptr_t)area + PAGES * PAGE_SIZE, VALLOC_END);
-    phys_addr_t frames[PAGES];
-    for (int i = 0; i < PAGES; i++) {
-        KEXPECT_EQ(vmm_translate(vmm_current(), (uintptr_t)area + i * PAGE_SIZE, &frames[i]),
-                   VMM_OK);
-        for (int j = 0; j < i; j++)
-            KEXPECT_NE(frames[i], frames[j]);
-    }
-    size_t nonzero = 0;
-    for (size_t i = 0; i < PAGES * PAGE_SIZE; i++)
-        nonzero += area[i] != 0;
-    KEXPECT_EQ(nonzero, 0);
-    for (size_t i = 0; i < PAGES * PAGE_SIZE; i++)
-        area[i] = (uint8_t)i;
-    size_t wrong = 0;
-    for (size_t i = 0; i < PAGES * PAGE_SIZE; i++)
-        wrong += area[i] != (uint8_t)i;
-    KEXPECT_EQ(wrong, 0);
-}
-
-KTEST_LECTURE(valloc_areas_are_apart_with_a_guard_page, 2)
-{
-    uint8_t *a = new_area(2), *b = new_area(3);
-    uintptr_t a_end = (uintptr_t)a + 3 * PAGE_SIZE, b_end = (uintptr_t)b + 4 * PAGE_SIZE;
-    KEXPECT_TRUE(a_end <= (uintptr_t)b || b_end <= (uintptr_t)a); /* guards included */
-    phys_addr_t phys;
-    KEXPECT_EQ(vmm_translate(vmm_current(), (uintptr_t)a + 2 * PAGE_SIZE, &phys), VMM_NOT_MAPPED);
-    KEXPECT_EQ(vmm_translate(vmm_current(), (uintptr_t)b + 3 * PAGE_SIZE, &phys), VMM_NOT_MAPPED);
-    memset(a, 0xFF, 2 * PAGE_SIZE);
-    size_t changed = 0;
-    for (size_t i = 0; i < 3 * PAGE_SIZE; i++)
-        changed += b[i] != 0;
-    KEXPECT_EQ(changed, 0);
-}
-
-KTEST_LECTURE(guard_page_write_faults_and_is_named, 3)
-{
-    uint8_t *area = new_area(3);
-    uint8_t *guard = area + 3 * PAGE_SIZE;
-    area[3 * PAGE_SIZE - 1] = 1; /* the last byte of the area is fine */
-    size_t faults = vmm_stats.page_faults;
-    struct ktest_fault fault = {0};
-    KASSERT_TRUE(ktest_catch_fault(write_byte, guard, &fault));
-    KEXPECT_EQ(fault.vector, VECTOR_PAGE_FAULT);
-    KEXPECT_EQ(fault.address, guard);
-    KEXPECT_EQ(fault.error_code & (PF_PRESENT | PF_WRITE | PF_USER), PF_WRITE);
-    KEXPECT_EQ(vmm_stats.page_faults, faults + 1); /* the VMM's handler saw it */
-    char text[VMM_FAULT_TEXT_SIZE], name[TEXT_SIZE];
-    vmm_describe_fault(fault.address, fault.error_code, text, sizeof(text));
-    KEXPECT_CONTAINS(text, "write to an unmapped page");
-    KEXPECT_CONTAINS(text, naming("guard page after the valloc area at ", (uintptr_t)area, name));
-}
-
-KTEST_LECTURE(valloc_memory_is_not_executable, 1)
-{
-    uint8_t *area = new_area(1);
-    area[0] = 0xC3; /* ret: if the page were executable, the call would return */
-    struct ktest_fault fault = {0};
-    KASSERT_TRUE(ktest_catch_fault(execute, area, &fault));
-    KEXPECT_EQ(fault.address, area);
-    KEXPECT_EQ(fault.error_code & (PF_PRESENT | PF_FETCH), PF_PRESENT | PF_FETCH);
-    char text[VMM_FAULT_TEXT_SIZE], name[TEXT_SIZE];
-    vmm_describe_fault(fault.address, fault.error_code, text, sizeof(text));
-    KEXPECT_CONTAINS(text, "instruction fetch from a no-execute page");
-    KEXPECT_CONTAINS(text, naming("the valloc area at ", (uintptr_t)area, name));
-}
+/* ---- lecture: what vmm_report.c gives ------------------------------------------ */
 
 static const uint8_t read_only_byte[16] = {1}; /* in .rodata */
 
@@ -266,9 +180,6 @@ KTEST_LECTURE(fault_description_names_cause_and_place, 2)
     vmm_describe_fault(DIRECT_MAP_BASE + 0x5000, PF_PRESENT | PF_USER, text, sizeof(text));
     KEXPECT_CONTAINS(text, "user access to a kernel page");
     KEXPECT_CONTAINS(text, "the direct map");
-    vmm_describe_fault(0x10, 0, text, sizeof(text));
-    KEXPECT_CONTAINS(text, "read from an unmapped page at 0x0000000000000010");
-    KEXPECT_CONTAINS(text, "NULL pointer");
 
     char small[8 + 1];
     small[8] = '!';
@@ -277,7 +188,21 @@ KTEST_LECTURE(fault_description_names_cause_and_place, 2)
     KEXPECT_EQ(small[8], '!');
 }
 
-/* ---- lecture: address spaces ---------------------------------------------- */
+KTEST_LECTURE(null_pointer_fault_is_counted_and_named, 1)
+{
+    size_t faults = vmm_stats.page_faults;
+    struct ktest_fault fault = {0};
+    KASSERT_TRUE(ktest_catch_fault(read_byte, (void *)0x10, &fault));
+    KEXPECT_EQ(fault.vector, VECTOR_PAGE_FAULT);
+    KEXPECT_EQ(fault.address, 0x10);
+    KEXPECT_EQ(vmm_stats.page_faults, faults + 1); /* the VMM's handler saw it */
+    char text[VMM_FAULT_TEXT_SIZE];
+    vmm_describe_fault(fault.address, fault.error_code, text, sizeof(text));
+    KEXPECT_CONTAINS(text, "read from an unmapped page at 0x0000000000000010");
+    KEXPECT_CONTAINS(text, "NULL pointer");
+}
+
+/* ---- practice 1: address spaces ------------------------------------------------ */
 
 /* Copies the string at USER_PAGE, as `space` sees it. */
 static void read_in(pte_t *space, char out[TEXT_SIZE])
@@ -288,7 +213,7 @@ static void read_in(pte_t *space, char out[TEXT_SIZE])
     vmm_switch(vmm_kernel_space());
 }
 
-KTEST_LECTURE(two_spaces_see_different_data_at_one_address, 3)
+KTEST_PRACTICE(two_spaces_see_different_data_at_one_address, 3)
 {
     pte_t *a = new_space(), *b = new_space();
     KASSERT_NOT_NULL(a);
@@ -316,33 +241,37 @@ KTEST_LECTURE(two_spaces_see_different_data_at_one_address, 3)
     KEXPECT_EQ(*(char *)phys_to_virt(frame_a), 's');
 }
 
-KTEST_LECTURE(kernel_half_is_identical_in_every_space, 2)
+KTEST_PRACTICE(kernel_half_is_identical_in_every_space, 2)
 {
+    KEXPECT_NE(vmm_kernel_space()[page_table_index(VALLOC_START, 4)] & PTE_PRESENT, 0);
+    size_t spaces = vmm_stats.spaces;
     pte_t *space = new_space();
     KASSERT_NOT_NULL(space);
+    KEXPECT_EQ(vmm_stats.spaces, spaces + 1);
     const pte_t *kernel = vmm_kernel_space();
-    size_t different = 0, user_entries = 0;
     for (unsigned i = 0; i < PAGE_TABLE_ENTRIES; i++) {
-        if (i >= VMM_KERNEL_SLOT && space[i] != kernel[i] && different++ == 0)
-            ktest_fail_at(__FILE__, __LINE__, "PML4[%u] = %p, kernel's = %p", i, (void *)space[i],
-                          (void *)kernel[i]);
-        if (i < VMM_KERNEL_SLOT && space[i] != 0)
-            user_entries++;
+        ktest_note("PML4 entry %u", i);
+        if (i >= VMM_KERNEL_SLOT)
+            KEXPECT_EQ(space[i], kernel[i]);
+        else
+            KEXPECT_EQ(space[i], 0);
     }
-    KEXPECT_EQ(different, 0);
-    KEXPECT_EQ(user_entries, 0);
-    KEXPECT_NE(kernel[page_table_index(VALLOC_START, 4)] & PTE_PRESENT, 0);
+    ktest_note_clear();
 
     /* A kernel mapping made after the space was created is seen in it too. */
-    uint8_t *area = new_area(1);
-    area[100] = 0x42;
+    phys_addr_t frame = new_frame("made later");
+    held.kernel_page = KERNEL_TEST_PAGE;
+    KASSERT_EQ(vmm_map(vmm_kernel_space(), KERNEL_TEST_PAGE, frame, PTE_NO_EXECUTE), VMM_OK);
     vmm_switch(space);
-    uint8_t seen = area[100];
+    char seen[TEXT_SIZE];
+    memcpy(seen, (const char *)KERNEL_TEST_PAGE, sizeof(seen));
     vmm_switch(vmm_kernel_space());
-    KEXPECT_EQ(seen, 0x42);
+    KEXPECT_EQ(strcmp(seen, "made later"), 0);
 }
 
-KTEST_LECTURE(map_translate_unmap_round_trip, 2)
+/* ---- practice 1: pages in a space ---------------------------------------------- */
+
+KTEST_PRACTICE(map_translate_unmap_round_trip, 2)
 {
     pte_t *space = new_space();
     KASSERT_NOT_NULL(space);
@@ -356,21 +285,25 @@ KTEST_LECTURE(map_translate_unmap_round_trip, 2)
     KEXPECT_EQ(phys, frame + 0xFFF);
     KEXPECT_EQ(vmm_translate(vmm_kernel_space(), USER_PAGE, &phys), VMM_NOT_MAPPED);
 
+    size_t free_before = pmm_free_count();
     KEXPECT_EQ(vmm_unmap(space, USER_PAGE, &unmapped), VMM_OK);
     KEXPECT_EQ(unmapped, frame);
     KEXPECT_EQ(vmm_translate(space, USER_PAGE, &phys), VMM_NOT_MAPPED);
     KEXPECT_EQ(vmm_unmap(space, USER_TOP_PAGE, NULL), VMM_OK);
     KEXPECT_EQ(vmm_translate(space, USER_TOP_PAGE, &phys), VMM_NOT_MAPPED);
-    KEXPECT_TRUE(frame_in_use(frame)); /* unmapping does not free the frame */
+    KEXPECT_EQ(pmm_free_count(), free_before); /* unmapping frees neither frame nor table */
 }
 
-KTEST_LECTURE(unmap_is_visible_at_once, 3)
+KTEST_PRACTICE(unmap_is_visible_at_once, 3)
 {
     struct ktest_fault user_fault = {0}, kernel_fault = {0};
     /* A lower-half page of the current space: the TLB holds it after a read. */
     pte_t *space = new_space();
     KASSERT_NOT_NULL(space);
     KASSERT_EQ(vmm_map(space, USER_PAGE, new_frame("cached"), PTE_NO_EXECUTE), VMM_OK);
+    phys_addr_t kernel_frame = new_frame("kernel half");
+    held.kernel_page = KERNEL_TEST_PAGE;
+    KASSERT_EQ(vmm_map(vmm_kernel_space(), KERNEL_TEST_PAGE, kernel_frame, PTE_NO_EXECUTE), VMM_OK);
     vmm_switch(space);
     read_byte((void *)USER_PAGE);
     KEXPECT_EQ(vmm_unmap(space, USER_PAGE, NULL), VMM_OK);
@@ -380,19 +313,13 @@ KTEST_LECTURE(unmap_is_visible_at_once, 3)
     /* A kernel-half page, unmapped through the kernel's space while another
      * space is current: the current one shares that page, so it must not
      * keep seeing it either. */
-    uint8_t *area = new_area(1);
-    read_byte(area);
-    phys_addr_t frame = 0;
-    KEXPECT_EQ(vmm_unmap(vmm_kernel_space(), (uintptr_t)area, &frame), VMM_OK);
-    KEXPECT_TRUE(ktest_catch_fault(read_byte, area, &kernel_fault));
-    KEXPECT_EQ(kernel_fault.address, area);
-    vmm_switch(vmm_kernel_space());
-    KEXPECT_EQ(vmm_map(vmm_kernel_space(), (uintptr_t)area, frame, VALLOC_PAGE_FLAGS), VMM_OK);
+    read_byte((void *)KERNEL_TEST_PAGE);
+    KEXPECT_EQ(vmm_unmap(vmm_kernel_space(), KERNEL_TEST_PAGE, NULL), VMM_OK);
+    KEXPECT_TRUE(ktest_catch_fault(read_byte, (void *)KERNEL_TEST_PAGE, &kernel_fault));
+    KEXPECT_EQ(kernel_fault.address, KERNEL_TEST_PAGE);
 }
 
-/* ---- lecture: bad input ---------------------------------------------------- */
-
-KTEST_LECTURE(map_and_unmap_reject_bad_input, 3)
+KTEST_PRACTICE(map_and_unmap_reject_bad_input, 3)
 {
     pte_t *space = new_space();
     KASSERT_NOT_NULL(space);
@@ -421,41 +348,125 @@ KTEST_LECTURE(map_and_unmap_reject_bad_input, 3)
     KEXPECT_EQ(vmm_translate(space, NON_CANONICAL, &phys), VMM_BAD_ADDRESS);
 }
 
-KTEST_LECTURE(valloc_rejects_bad_sizes, 2)
+/* ---- practice 2: valloc ------------------------------------------------------------ */
+
+KTEST_PRACTICE(valloc_memory_is_aligned_mapped_zeroed_writable, 3)
+{
+    enum { PAGES = 4 };
+    /* Dirty some free frames: the PMM hands freed frames out first, so
+     * zeroed pages prove that valloc zeroes, not that memory was clean. */
+    phys_addr_t dirty[PAGES];
+    for (int i = 0; i < PAGES; i++) {
+        dirty[i] = pmm_alloc_frame();
+        KASSERT_NE(dirty[i], PMM_NO_FRAME);
+        memset(phys_to_virt(dirty[i]), 0xAA, PAGE_SIZE);
+    }
+    for (int i = 0; i < PAGES; i++)
+        pmm_free_frame(dirty[i]);
+
+    size_t areas = vmm_stats.areas, area_pages = vmm_stats.area_pages;
+    uint8_t *area = new_area(PAGES);
+    KEXPECT_EQ(vmm_stats.areas, areas + 1);
+    KEXPECT_EQ(vmm_stats.area_pages, area_pages + PAGES);
+    KEXPECT_EQ((uintptr_t)area % PAGE_SIZE, 0);
+    KEXPECT_GE((uintptr_t)area, VALLOC_START);
+    KEXPECT_LE((uintptr_t)area + PAGES * PAGE_SIZE, VALLOC_END);
+    phys_addr_t frames[PAGES];
+    for (int i = 0; i < PAGES; i++) {
+        ktest_note("page %d", i);
+        KEXPECT_EQ(vmm_translate(vmm_current(), (uintptr_t)area + i * PAGE_SIZE, &frames[i]),
+                   VMM_OK);
+        for (int j = 0; j < i; j++)
+            KEXPECT_NE(frames[i], frames[j]);
+    }
+    ktest_note_clear();
+    size_t nonzero = 0;
+    for (size_t i = 0; i < PAGES * PAGE_SIZE; i++)
+        nonzero += area[i] != 0;
+    KEXPECT_EQ(nonzero, 0);
+    for (size_t i = 0; i < PAGES * PAGE_SIZE; i++)
+        area[i] = (uint8_t)i;
+    size_t wrong = 0;
+    for (size_t i = 0; i < PAGES * PAGE_SIZE; i++)
+        wrong += area[i] != (uint8_t)i;
+    KEXPECT_EQ(wrong, 0);
+}
+
+KTEST_PRACTICE(valloc_areas_are_apart_with_a_guard_page, 2)
+{
+    uint8_t *a = new_area(2), *b = new_area(3);
+    uintptr_t a_end = (uintptr_t)a + 3 * PAGE_SIZE, b_end = (uintptr_t)b + 4 * PAGE_SIZE;
+    KEXPECT_TRUE(a_end <= (uintptr_t)b || b_end <= (uintptr_t)a); /* guards included */
+    phys_addr_t phys;
+    KEXPECT_EQ(vmm_translate(vmm_current(), (uintptr_t)a + 2 * PAGE_SIZE, &phys), VMM_NOT_MAPPED);
+    KEXPECT_EQ(vmm_translate(vmm_current(), (uintptr_t)b + 3 * PAGE_SIZE, &phys), VMM_NOT_MAPPED);
+    memset(a, 0xFF, 2 * PAGE_SIZE);
+    size_t changed = 0;
+    for (size_t i = 0; i < 3 * PAGE_SIZE; i++)
+        changed += b[i] != 0;
+    KEXPECT_EQ(changed, 0);
+}
+
+KTEST_PRACTICE(guard_page_write_faults_and_is_named, 3)
+{
+    uint8_t *area = new_area(3);
+    uint8_t *guard = area + 3 * PAGE_SIZE;
+    area[3 * PAGE_SIZE - 1] = 1; /* the last byte of the area is fine */
+    struct ktest_fault fault = {0};
+    KASSERT_TRUE(ktest_catch_fault(write_byte, guard, &fault));
+    KEXPECT_EQ(fault.vector, VECTOR_PAGE_FAULT);
+    KEXPECT_EQ(fault.address, guard);
+    KEXPECT_EQ(fault.error_code & (PF_PRESENT | PF_WRITE | PF_USER), PF_WRITE);
+    char text[VMM_FAULT_TEXT_SIZE], name[TEXT_SIZE];
+    vmm_describe_fault(fault.address, fault.error_code, text, sizeof(text));
+    KEXPECT_CONTAINS(text, "write to an unmapped page");
+    KEXPECT_CONTAINS(text, naming("guard page after the valloc area at ", (uintptr_t)area, name));
+    KEXPECT_CONTAINS(text, "(3 pages)");
+    vmm_describe_fault((uintptr_t)area + PAGE_SIZE, PF_PRESENT, text, sizeof(text));
+    KEXPECT_CONTAINS(text, naming(": the valloc area at ", (uintptr_t)area, name));
+}
+
+KTEST_PRACTICE(valloc_memory_is_not_executable, 1)
+{
+    uint8_t *area = new_area(1);
+    area[0] = 0xC3; /* ret: if the page were executable, the call would return */
+    struct ktest_fault fault = {0};
+    KASSERT_TRUE(ktest_catch_fault(execute, area, &fault));
+    KEXPECT_EQ(fault.address, area);
+    KEXPECT_EQ(fault.error_code & (PF_PRESENT | PF_FETCH), PF_PRESENT | PF_FETCH);
+    char text[VMM_FAULT_TEXT_SIZE], name[TEXT_SIZE];
+    vmm_describe_fault(fault.address, fault.error_code, text, sizeof(text));
+    KEXPECT_CONTAINS(text, "instruction fetch from a no-execute page");
+    KEXPECT_CONTAINS(text, naming("the valloc area at ", (uintptr_t)area, name));
+}
+
+KTEST_PRACTICE(valloc_rejects_bad_sizes, 2)
 {
     size_t free_before = pmm_free_count(), areas = vmm_stats.areas;
-    size_t warnings = vmm_stats.warnings;
     /* Not libc's valloc(bytes): ours counts pages, and 0 pages is the bad input. */
-    KEXPECT_NULL(valloc(0));
-    KEXPECT_NULL(valloc(SIZE_MAX));                 /* (n + 1) * PAGE_SIZE wraps */
-    KEXPECT_NULL(valloc(SIZE_MAX / PAGE_SIZE + 1)); /* n * PAGE_SIZE wraps */
-    KEXPECT_NULL(valloc(VALLOC_PAGES));             /* no room for the guard page */
-    KEXPECT_EQ(pmm_free_count(), free_before);
-    KEXPECT_EQ(vmm_stats.areas, areas);
-    KEXPECT_EQ(vfree(NULL), VMM_OK);
-    KEXPECT_EQ(vmm_stats.warnings, warnings);
+    static const size_t bad[] = {
+        0,                        /* nothing to allocate */
+        SIZE_MAX,                 /* (n + 1) * PAGE_SIZE wraps */
+        SIZE_MAX / PAGE_SIZE + 1, /* n * PAGE_SIZE wraps */
+        VALLOC_PAGES,             /* no room for the guard page */
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        ktest_note("npages = %zu", bad[i]);
+        KEXPECT_NULL(valloc(bad[i]));
+        KEXPECT_EQ(pmm_free_count(), free_before);
+        KEXPECT_EQ(vmm_stats.areas, areas);
+    }
+    ktest_note_clear();
+    void *area = new_area(1); /* and valloc still works */
+    KEXPECT_NOT_NULL(area);
 }
 
-KTEST_LECTURE(destroy_refuses_kernel_and_current_space, 1)
-{
-    size_t warnings = vmm_stats.warnings;
-    KEXPECT_EQ(vmm_destroy(vmm_kernel_space()), VMM_BUSY);
-    KEXPECT_EQ(vmm_stats.warnings, warnings + 1);
-    pte_t *space = new_space();
-    KASSERT_NOT_NULL(space);
-    vmm_switch(space);
-    KEXPECT_EQ(vmm_destroy(space), VMM_BUSY);
-    KEXPECT_EQ(vmm_stats.warnings, warnings + 2);
-    KEXPECT_EQ(vmm_current(), space); /* still there, still in use */
-    vmm_switch(vmm_kernel_space());
-    KEXPECT_EQ(vmm_destroy(NULL), VMM_OK);
-}
-
-/* ---- homework 1: vfree ------------------------------------------------------ */
+/* ---- homework 1: vfree ------------------------------------------------------------- */
 
 KTEST_HOMEWORK(vfree_gives_back_frames_and_tables, 3)
 {
     size_t free_before = pmm_free_count(), areas = vmm_stats.areas;
+    size_t area_pages = vmm_stats.area_pages;
     uint8_t *area = valloc(LARGE_AREA);
     KASSERT_NOT_NULL(area);
     KEXPECT_LE(pmm_free_count(), free_before - LARGE_AREA - 1); /* at least one PT */
@@ -464,6 +475,7 @@ KTEST_HOMEWORK(vfree_gives_back_frames_and_tables, 3)
     KEXPECT_EQ(vfree(area), VMM_OK);
     KEXPECT_EQ(pmm_free_count(), free_before);
     KEXPECT_EQ(vmm_stats.areas, areas);
+    KEXPECT_EQ(vmm_stats.area_pages, area_pages);
     phys_addr_t phys;
     KEXPECT_EQ(vmm_translate(vmm_current(), (uintptr_t)area, &phys), VMM_NOT_MAPPED);
     KEXPECT_EQ(vmm_translate(vmm_current(), (uintptr_t)area + (LARGE_AREA - 1) * PAGE_SIZE, &phys),
@@ -477,16 +489,25 @@ KTEST_HOMEWORK(vfree_rejects_bad_pointers, 2)
     area[0] = 7;
     size_t warnings = vmm_stats.warnings, areas = vmm_stats.areas;
     int local;
-    KEXPECT_EQ(vfree(area + PAGE_SIZE), VMM_NOT_AN_AREA); /* inside */
-    KEXPECT_EQ(vfree(area + 1), VMM_NOT_AN_AREA);
-    KEXPECT_EQ(vfree(area + 2 * PAGE_SIZE), VMM_NOT_AN_AREA); /* its guard page */
-    KEXPECT_EQ(vfree(&local), VMM_NOT_AN_AREA);               /* not in the window */
-    KEXPECT_EQ(vmm_stats.warnings, warnings + 4);
+    void *const bad[] = {
+        area + PAGE_SIZE,     /* inside */
+        area + 1,             /* inside, not page-aligned */
+        area + 2 * PAGE_SIZE, /* its guard page */
+        &local,               /* not in the window */
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        ktest_note("vfree(%p)", bad[i]);
+        KEXPECT_EQ(vfree(bad[i]), VMM_NOT_AN_AREA);
+        KEXPECT_EQ(vmm_stats.warnings, warnings + i + 1);
+    }
+    ktest_note_clear();
     KEXPECT_EQ(vmm_stats.areas, areas);
     KEXPECT_EQ(area[0], 7); /* still mapped, still ours */
     KEXPECT_EQ(vfree(area), VMM_OK);
     KEXPECT_EQ(vfree(area), VMM_NOT_AN_AREA); /* freed already */
-    KEXPECT_EQ(vmm_stats.warnings, warnings + 5);
+    KEXPECT_EQ(vmm_stats.warnings, warnings + ARRAY_SIZE(bad) + 1);
+    KEXPECT_EQ(vfree(NULL), VMM_OK);
+    KEXPECT_EQ(vmm_stats.warnings, warnings + ARRAY_SIZE(bad) + 1); /* NULL is no mistake */
 }
 
 KTEST_HOMEWORK(freed_area_faults_and_is_reused, 2)
@@ -521,7 +542,7 @@ KTEST_HOMEWORK(valloc_out_of_memory_gives_back_every_frame, 2)
     KEXPECT_EQ(pmm_free_count(), SCARCE_FRAMES);
 }
 
-/* ---- homework 2: vmm_destroy ------------------------------------------------- */
+/* ---- homework 2: vmm_destroy ---------------------------------------------------------- */
 
 KTEST_HOMEWORK(destroy_frees_every_table_of_the_space, 3)
 {
@@ -533,27 +554,45 @@ KTEST_HOMEWORK(destroy_frees_every_table_of_the_space, 3)
     memcpy(saved_kernel_half, vmm_kernel_space() + VMM_KERNEL_SLOT, sizeof(saved_kernel_half));
 
     phys_addr_t frame = new_frame("mapped four times");
-    size_t free_before = pmm_free_count();
+    size_t free_before = pmm_free_count(), spaces = vmm_stats.spaces;
     pte_t *space = new_space();
     KASSERT_NOT_NULL(space);
-    for (size_t i = 0; i < ARRAY_SIZE(pages); i++)
+    for (size_t i = 0; i < ARRAY_SIZE(pages); i++) {
+        ktest_note("page %p", (void *)pages[i]);
         KASSERT_EQ(vmm_map(space, pages[i], frame, PTE_NO_EXECUTE), VMM_OK);
+    }
+    ktest_note_clear();
     KEXPECT_EQ(free_before - pmm_free_count(), TABLES);
 
     held.spaces[0] = NULL; /* destroyed here, not by the cleanup */
     KEXPECT_EQ(vmm_destroy(space), VMM_OK);
+    KEXPECT_EQ(vmm_stats.spaces, spaces);
+    /* Exactly the tables come back: not the mapped frame (the caller's),
+     * not a table of the shared half (those would make the count larger). */
     KEXPECT_EQ(pmm_free_count(), free_before);
-    KEXPECT_TRUE(frame_in_use(frame)); /* the mapped frame is not the space's */
-    /* The shared half is untouched: same entries, its tables still in use. */
-    const pte_t *kernel_half = vmm_kernel_space() + VMM_KERNEL_SLOT;
-    KEXPECT_EQ(memcmp(saved_kernel_half, kernel_half, sizeof(saved_kernel_half)), 0);
-    for (size_t i = 0; i < ARRAY_SIZE(saved_kernel_half); i++) {
-        if (saved_kernel_half[i] & PTE_PRESENT)
-            KEXPECT_TRUE(frame_in_use(pte_address(saved_kernel_half[i])));
-    }
+    KEXPECT_EQ(
+        memcmp(saved_kernel_half, vmm_kernel_space() + VMM_KERNEL_SLOT, sizeof(saved_kernel_half)),
+        0);
+    KEXPECT_EQ(strcmp(phys_to_virt(frame), "mapped four times"), 0);
 }
 
-/* ---- homework 3: permissions --------------------------------------------------- */
+KTEST_HOMEWORK(destroy_refuses_kernel_and_current_space, 1)
+{
+    size_t warnings = vmm_stats.warnings;
+    KEXPECT_EQ(vmm_destroy(vmm_kernel_space()), VMM_BUSY);
+    KEXPECT_EQ(vmm_stats.warnings, warnings + 1);
+    pte_t *space = new_space();
+    KASSERT_NOT_NULL(space);
+    vmm_switch(space);
+    KEXPECT_EQ(vmm_destroy(space), VMM_BUSY);
+    KEXPECT_EQ(vmm_stats.warnings, warnings + 2);
+    KEXPECT_EQ(vmm_current(), space); /* still there, still in use */
+    vmm_switch(vmm_kernel_space());
+    KEXPECT_EQ(vmm_destroy(NULL), VMM_OK);
+    KEXPECT_EQ(vmm_stats.warnings, warnings + 2);
+}
+
+/* ---- homework 3: permissions ------------------------------------------------------------ */
 
 KTEST_HOMEWORK(protect_changes_permissions_at_once, 3)
 {
@@ -584,10 +623,19 @@ KTEST_HOMEWORK(map_refuses_unsafe_flags, 2)
     KASSERT_NOT_NULL(space);
     pte_t *kernel = vmm_kernel_space();
     phys_addr_t frame = new_frame("flags"), phys;
-    KEXPECT_EQ(vmm_map(space, USER_PAGE, frame, PTE_WRITABLE), VMM_BAD_FLAGS); /* W and X */
-    KEXPECT_EQ(vmm_map(space, USER_PAGE, frame, PTE_HUGE | PTE_NO_EXECUTE), VMM_BAD_FLAGS);
-    KEXPECT_EQ(vmm_map(space, USER_PAGE, frame, 0x5000 | PTE_NO_EXECUTE), VMM_BAD_FLAGS);
-    KEXPECT_EQ(vmm_translate(space, USER_PAGE, &phys), VMM_NOT_MAPPED);
+    static const uint64_t unsafe[] = {
+        PTE_WRITABLE,                  /* writable and executable */
+        PTE_WRITABLE | PTE_USER,       /* the same, for ring 3 */
+        PTE_HUGE | PTE_NO_EXECUTE,     /* PAT in a PT, not a page size */
+        0x5000 | PTE_NO_EXECUTE,       /* address bits */
+        PTE_ACCESSED | PTE_NO_EXECUTE, /* the CPU's bit, not a flag */
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(unsafe); i++) {
+        ktest_note("flags = %p", (void *)unsafe[i]);
+        KEXPECT_EQ(vmm_map(space, USER_PAGE, frame, unsafe[i]), VMM_BAD_FLAGS);
+        KEXPECT_EQ(vmm_translate(space, USER_PAGE, &phys), VMM_NOT_MAPPED);
+    }
+    ktest_note_clear();
 
     uint8_t *area = new_area(1);
     uintptr_t guard = (uintptr_t)area + PAGE_SIZE;
@@ -596,7 +644,7 @@ KTEST_HOMEWORK(map_refuses_unsafe_flags, 2)
     KEXPECT_EQ(vmm_translate(kernel, guard, &phys), VMM_NOT_MAPPED);
 
     uint64_t user_data = PTE_USER | PTE_WRITABLE | PTE_NO_EXECUTE;
-    KEXPECT_EQ(vmm_map(space, USER_PAGE, frame, user_data), VMM_OK);
+    KEXPECT_EQ(vmm_map(space, USER_PAGE, frame, user_data | PTE_PRESENT), VMM_OK);
     KEXPECT_EQ(vmm_protect(space, USER_PAGE, PTE_WRITABLE), VMM_BAD_FLAGS);
     KEXPECT_EQ(vmm_protect(space, USER_PAGE, PTE_USER), VMM_OK); /* read-only, executable */
     KEXPECT_EQ(vmm_protect(space, USER_PAGE + PAGE_SIZE, PTE_NO_EXECUTE), VMM_NOT_MAPPED);

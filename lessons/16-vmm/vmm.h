@@ -66,6 +66,7 @@ enum vmm_status {
     VMM_NO_MEMORY,      /* no frame for a page table */
     VMM_NOT_AN_AREA,    /* vfree: not the start of a live valloc area */
     VMM_BUSY,           /* destroy: the kernel's space or the current one */
+    VMM_NOT_WRITTEN,    /* the starter's stubs: the function is not written yet */
 };
 
 /* Counters for the demo, the tests and anyone hunting a leak. */
@@ -79,9 +80,15 @@ struct vmm_stats {
 
 extern struct vmm_stats vmm_stats;
 
-/* Creates the kernel-half PML4 entries every space will share (the valloc
- * window's) and installs the page-fault handler. Needs pmm_init() first. */
+/* Creates the kernel-half PML4 entry every space will share from now on:
+ * the valloc window's (its PDPT, zeroed). Needs pmm_init() first, and must
+ * run before the first vmm_create. */
 void vmm_init(void);
+
+/* Installs the page-fault handler that prints what a fault means
+ * (vmm_describe_fault) and counts it in vmm_stats.page_faults
+ * (vmm_report.c, given with the lesson). */
+void vmm_report_init(void);
 
 /* ---- address spaces ---------------------------------------------------- */
 
@@ -155,7 +162,8 @@ bool valloc_find(uintptr_t address, struct valloc_area *area);
 
 #define VMM_FAULT_TEXT_SIZE 192 /* enough for any description */
 
-/* Puts into buf (size bytes, always terminated) what a page fault at `address`
+/* (vmm_report.c, given with the lesson.)
+ * Puts into buf (size bytes, always terminated) what a page fault at `address`
  * with `error_code` (the CPU's, see exception.h) means, judged by the current
  * space: the cause, the address and the region it falls in, e.g.
  *   "write to an unmapped page at 0xffffff0000003000: guard page after the

@@ -11,9 +11,10 @@
  * Invariants:
  *   - areas[0..area_count) are sorted, and their spans (pages + guard) do
  *     not overlap;
- *   - every page of a live area is mapped, writable and no-execute, to a
- *     frame no one else uses; no guard page is ever mapped; nothing outside
- *     the live areas is mapped in the window;
+ *   - every page of a live area is mapped, writable and no-execute
+ *     (VALLOC_PAGE_FLAGS), to a zeroed frame no one else uses; no guard
+ *     page is ever mapped; nothing outside the live areas is mapped in the
+ *     window;
  *   - a page table of the window exists only while it maps some page (the
  *     window's PDPT excepted: it is the shared PML4 entry, see vmm_init);
  *   - vmm_stats.areas == area_count, vmm_stats.area_pages == their pages.

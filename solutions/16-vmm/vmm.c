@@ -3,6 +3,8 @@
  *
  * The walk through the four levels is lesson 13's paging_walk (paging.h):
  * this file decides what may be mapped where, and when the TLB must forget.
+ * What the VMM prints (status names, page-fault descriptions) is in
+ * vmm_report.c.
  *
  * The TLB rule. The CPU caches translations; changing a page-table entry in
  * memory does not change its cached copy. So:
@@ -15,20 +17,23 @@
  *     in another space's lower half needs no flush. But the kernel half is
  *     shared: a change there is a change in the current space too, whichever
  *     space it was made through.
+ *
+ * Invariants:
+ *   - every space's entries VMM_KERNEL_SLOT..511 equal the kernel's; no
+ *     kernel-half PML4 entry is made after vmm_init;
+ *   - vmm_map never replaces a mapping, and never makes a PML4 entry in the
+ *     kernel half;
+ *   - vmm_stats.spaces counts the spaces vmm_create made and vmm_destroy
+ *     has not freed yet.
  */
 #include "vmm.h"
-#include "exception.h"
 #include "kprintf.h"
 #include "panic.h"
 #include "pmm.h"
 #include "string.h"
 #include "x86.h"
 
-extern char kernel_stack_guard[]; /* boot.asm: the unmapped page below the stack */
-
 struct vmm_stats vmm_stats;
-
-static bool vmm_page_fault(struct interrupt_frame *frame);
 
 /* ---- addresses and flags ------------------------------------------------- */
 
@@ -94,7 +99,6 @@ void vmm_init(void)
         /* No PTE_USER: whatever the entries below say, ring 3 cannot get in. */
         *slot = pdpt | PTE_PRESENT | PTE_WRITABLE;
     }
-    exception_set_handler(VECTOR_PAGE_FAULT, vmm_page_fault);
 }
 
 pte_t *vmm_kernel_space(void)
@@ -221,144 +225,4 @@ enum vmm_status vmm_protect(pte_t *space, uintptr_t virt, uint64_t flags)
     *entry = pte_address(*entry) | flags | PTE_PRESENT;
     flush(space, virt); /* the TLB may hold the old rights: a write would pass */
     return VMM_OK;
-}
-
-const char *vmm_status_name(enum vmm_status status)
-{
-    static const char *const names[] = {
-        [VMM_OK] = "ok",
-        [VMM_UNALIGNED] = "address not page-aligned",
-        [VMM_BAD_ADDRESS] = "address the VMM may not change",
-        [VMM_BAD_FLAGS] = "flags refused",
-        [VMM_ALREADY_MAPPED] = "page already mapped",
-        [VMM_NOT_MAPPED] = "page not mapped",
-        [VMM_NO_MEMORY] = "no frame for a page table",
-        [VMM_NOT_AN_AREA] = "not the start of a valloc area",
-        [VMM_BUSY] = "space in use",
-    };
-    return (unsigned)status < ARRAY_SIZE(names) ? names[status] : "unknown";
-}
-
-/* ---- page faults ------------------------------------------------------- */
-
-/* A bounded string builder: there is no snprintf in this kernel. */
-struct text {
-    char *buf;
-    size_t size, length; /* size > 0; buf[length] == '\0' */
-};
-
-static void add_char(struct text *text, char c)
-{
-    if (text->length + 1 < text->size)
-        text->buf[text->length++] = c;
-    text->buf[text->length] = '\0';
-}
-
-static void add_text(struct text *text, const char *s)
-{
-    while (*s)
-        add_char(text, *s++);
-}
-
-/* `value` in `base`, zero-padded to at least `width` digits. */
-static void add_number(struct text *text, uint64_t value, unsigned base, int width)
-{
-    char digits[64];
-    int count = 0;
-    do {
-        digits[count++] = "0123456789abcdef"[value % base];
-        value /= base;
-    } while (value != 0 || count < width);
-    while (count > 0)
-        add_char(text, digits[--count]);
-}
-
-static void add_address(struct text *text, uintptr_t address)
-{
-    add_text(text, "0x");
-    add_number(text, address, 16, 16); /* as kprintf's %p */
-}
-
-/* What went wrong, from the error code and the current space's entry. */
-static const char *fault_cause(uintptr_t address, uint64_t error_code)
-{
-    if (error_code & PF_RESERVED_BIT)
-        return "reserved bit set in a page-table entry";
-    if (!(error_code & PF_PRESENT)) {
-        return error_code & PF_FETCH   ? "instruction fetch from an unmapped page"
-               : error_code & PF_WRITE ? "write to an unmapped page"
-                                       : "read from an unmapped page";
-    }
-    /* Present: a protection violation. Only a ring-3 access to a page without
-     * PTE_USER is a user/kernel one; the 2 MiB pages here are all kernel's. */
-    pte_t *entry = paging_walk(vmm_current(), ALIGN_DOWN(address, PAGE_SIZE), false);
-    if ((error_code & PF_USER) && (entry == NULL || !(*entry & PTE_USER)))
-        return "user access to a kernel page";
-    if (error_code & PF_FETCH)
-        return "instruction fetch from a no-execute page";
-    if (error_code & PF_WRITE)
-        return "write to a read-only page";
-    return "protection violation";
-}
-
-/* Which region of the address space `address` falls in. */
-static void add_region(struct text *text, uintptr_t address)
-{
-    struct valloc_area area;
-    uintptr_t stack_guard = (uintptr_t)kernel_stack_guard;
-    if (valloc_find(address, &area)) {
-        bool guard = address >= area.start + area.pages * PAGE_SIZE;
-        add_text(text, guard ? "guard page after the valloc area at " : "the valloc area at ");
-        add_address(text, area.start);
-        add_text(text, " (");
-        add_number(text, area.pages, 10, 1);
-        add_text(text, area.pages == 1 ? " page)" : " pages)");
-    } else if (address >= VALLOC_START && address < VALLOC_END) {
-        add_text(text, "the valloc window, in no area (freed, or never allocated)");
-    } else if (address >= stack_guard && address < stack_guard + PAGE_SIZE) {
-        add_text(text, "the kernel stack's guard page (a stack overflow?)");
-    } else if (address >= (uintptr_t)_text_start && address < (uintptr_t)_kernel_end) {
-        add_text(text, "the kernel image");
-    } else if (address >= DIRECT_MAP_BASE && address < DIRECT_MAP_BASE + DIRECT_MAP_SIZE) {
-        add_text(text, "the direct map of physical memory");
-    } else if (address < PAGE_SIZE) {
-        add_text(text, "the first page of the lower half (a NULL pointer?)");
-    } else if (address < VMM_USER_END) {
-        add_text(text, "the lower half of the current space");
-    } else {
-        add_text(text, is_kernel_half(address) ? "the kernel half, in no region"
-                                               : "a non-canonical address");
-    }
-}
-
-const char *vmm_describe_fault(uintptr_t address, uint64_t error_code, char *buf, size_t size)
-{
-    if (size == 0)
-        return buf;
-    struct text text = {.buf = buf, .size = size};
-    add_text(&text, fault_cause(address, error_code));
-    add_text(&text, " at ");
-    add_address(&text, address);
-    add_text(&text, ": ");
-    add_region(&text, address);
-    return buf;
-}
-
-/* Says what the fault means, then lets the default report (or the test
- * harness, for a fault a test expects) take over. A kernel that loads pages
- * on demand or grows stacks would handle some faults here and return true. */
-static bool vmm_page_fault(struct interrupt_frame *frame)
-{
-    static bool describing; /* a fault inside vmm_describe_fault (a broken table?) */
-    char text[VMM_FAULT_TEXT_SIZE];
-    vmm_stats.page_faults++;
-    if (describing) {
-        describing = false; /* the outer call never resumes: start afresh next time */
-        return false;
-    }
-    describing = true;
-    kprintf("vmm: page fault: %s\n",
-            vmm_describe_fault(read_cr2(), frame->error_code, text, sizeof(text)));
-    describing = false;
-    return false;
 }
