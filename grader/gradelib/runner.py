@@ -15,13 +15,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import emulators, protocol
+from . import emulators, protocol, toolchain
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 OUTPUT_LIMIT = 1024 * 1024  # bytes of serial output per boot
 QEMU_LOG_LIMIT = 16 * 1024 * 1024  # bytes of QEMU's exception log per boot
-# SAN=1 in the environment: the Makefile builds -fsanitize=undefined kernels there.
-BUILD = "build/san" if os.environ.get("SAN") == "1" else "build"
+# The Makefile's build folder for this environment's SAN=1, LLVM=1, CROSS_COMPILE=...
+BUILD = toolchain.build_folder()
 
 
 def kernel_elf(root, kernel):
@@ -104,9 +104,8 @@ def test_files(lesson, flavour, flavours, root=ROOT):
 
 
 def make_iso(elf, iso, command_line):
-    emulators.require("grub-mkrescue")
     made = subprocess.run([str(ROOT / "tools" / "mkiso"), str(elf), str(iso), command_line],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=toolchain.mkiso_environment())
     if made.returncode != 0:
         raise RuntimeError(f"tools/mkiso failed for {elf}:\n{made.stderr}")
 

@@ -23,6 +23,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import toolchain
 from .runner import ROOT
 
 LAB_PARTS = ("Makefile", "common", "lessons", "solutions", "tools")
@@ -187,9 +188,9 @@ def check_sources(workspace, lesson):
     for name in workspace.taken:
         path = f"lessons/{lesson}/{name}"
         try:
-            deps = subprocess.run(["gcc", *flags, "-MM", path], cwd=root, capture_output=True,
+            deps = subprocess.run([*toolchain.compiler(), *flags, "-MM", path], cwd=root, capture_output=True,
                                   text=True, timeout=CHECK_TIMEOUT)
-            assembly = subprocess.run(["gcc", *flags, "-S", "-o", "-", path], cwd=root,
+            assembly = subprocess.run([*toolchain.compiler(), *flags, "-S", "-o", "-", path], cwd=root,
                                       capture_output=True, text=True, timeout=CHECK_TIMEOUT)
         except subprocess.TimeoutExpired:
             raise SubmissionError(f"{name}: the compiler needed more than {CHECK_TIMEOUT} s")
