@@ -8,16 +8,15 @@
 # suffix; LLVM=/usr/lib/llvm-14/bin/: the ones in that folder); when the
 # unversioned names are missing, LLVM=1 takes Debian's newest
 # /usr/lib/llvm-N/bin/. A host whose gcc does not make x86_64 Linux ELF code
-# (macOS, an ARM machine) and that names neither gets an x86_64-elf- or
-# x86_64-linux-gnu- cross gcc if one is installed, LLVM otherwise.
+# (macOS, an ARM machine) and that names neither gets the x86_64-elf- cross
+# gcc if it is installed, LLVM otherwise.
 # `make doctor` says which toolchain a build uses.
 # GRUB_MKRESCUE=COMMAND: the GRUB that makes the ISOs (tools/mkiso looks for
 # grub-mkrescue, grub2-mkrescue, x86_64-elf-grub-mkrescue, i686-elf-grub-mkrescue).
 ifeq ($(origin LLVM)$(origin CROSS_COMPILE),undefinedundefined)
   HOST_MACHINE := $(shell gcc -dumpmachine 2>/dev/null)
   ifeq ($(and $(findstring x86_64,$(HOST_MACHINE)),$(findstring linux,$(HOST_MACHINE))),)
-    CROSS_COMPILE := $(firstword $(foreach P,x86_64-elf- x86_64-linux-gnu-,\
-                       $(if $(shell command -v $(P)gcc 2>/dev/null),$(P))))
+    CROSS_COMPILE := $(if $(shell command -v x86_64-elf-gcc 2>/dev/null),x86_64-elf-)
     LLVM := $(if $(CROSS_COMPILE),0,1)
   endif
 endif
@@ -248,7 +247,8 @@ gradescope:
 
 DEBIAN_PACKAGES := make gcc binutils nasm grub-pc-bin grub-common xorriso mtools \
                    qemu-system-x86 qemu-system-gui bochs bochs-x bochsbios vgabios gdb python3 \
-                   util-linux
+                   util-linux \
+                   clang lld llvm
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -277,6 +277,8 @@ help:
 	@echo "  make lessonN          build build/lessonN.iso and .elf (N = $(NUMBERS))"
 	@echo "  make lessonN SOLUTION=1   the same with the reference solution (build/solutionN.*)"
 	@echo "  make ... SAN=1        any target with -fsanitize=undefined kernels (build/san/)"
+	@echo "  make ... LLVM=1       any target with clang, ld.lld, llvm-objcopy (build/llvm/)"
+	@echo "  make ... CROSS_COMPILE=x86_64-elf-   with prefixed GNU tools (build/x86_64-elf/)"
 	@echo "  make run-lessonN      boot the demo in QEMU (serial output on this terminal)"
 	@echo "  make test-lessonN     boot the in-kernel tests in QEMU and show their output"
 	@echo "                        (ONLY=name[,name] runs just those tests)"
