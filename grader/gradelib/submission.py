@@ -185,13 +185,15 @@ def check_sources(workspace, lesson):
     flags = shlex.split(subprocess.run(["make", "-s", "-C", str(root), "print-cflags"],
                                        capture_output=True, text=True).stdout)
     allowed = (root / "common", root / "lessons")
+    compiler = [*toolchain.compiler(), *flags]
     for name in workspace.taken:
         path = f"lessons/{lesson}/{name}"
         try:
-            deps = subprocess.run([*toolchain.compiler(), *flags, "-MM", path], cwd=root, capture_output=True,
+            deps = subprocess.run([*compiler, "-MM", path], cwd=root, capture_output=True,
                                   text=True, timeout=CHECK_TIMEOUT)
-            assembly = subprocess.run([*toolchain.compiler(), *flags, "-S", "-o", "-", path], cwd=root,
-                                      capture_output=True, text=True, timeout=CHECK_TIMEOUT)
+            assembly = subprocess.run([*compiler, *toolchain.listing_flags(), "-S", "-o", "-", path],
+                                      cwd=root, capture_output=True, text=True,
+                                      timeout=CHECK_TIMEOUT)
         except subprocess.TimeoutExpired:
             raise SubmissionError(f"{name}: the compiler needed more than {CHECK_TIMEOUT} s")
         if deps.returncode != 0:

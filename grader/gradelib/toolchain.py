@@ -46,6 +46,13 @@ def compiler():
     return shlex.split(settings()["CC"])
 
 
+def listing_flags():
+    """Flags with which `-S` prints inline assembly as written: clang's
+    integrated assembler would carry out an .incbin or .include in its
+    listing, hiding it from the check of submitted files."""
+    return ["-fno-integrated-as"] if "clang" in Path(compiler()[0]).name else []
+
+
 def mkrescue():
     """GRUB_MKRESCUE if set, else the first of GRUB's names that is installed."""
     named = settings()["GRUB_MKRESCUE"]
