@@ -43,6 +43,11 @@ else
   TOOLCHAIN := $(if $(CROSS_COMPILE),cross $(CROSS_COMPILE),gnu)
   TOOLCHAIN_FOLDER := $(if $(CROSS_COMPILE),/$(patsubst %-,%,$(notdir $(CROSS_COMPILE))))
 endif
+# make CC=clang (any compiler named on the command line): build/clang/.
+ifeq ($(origin CC),command line)
+  TOOLCHAIN := $(TOOLCHAIN) with CC=$(CC)
+  TOOLCHAIN_FOLDER := $(TOOLCHAIN_FOLDER)/$(notdir $(firstword $(CC)))
+endif
 NASM    := nasm
 PYTHON  := python3
 GRUB_MKRESCUE ?=
