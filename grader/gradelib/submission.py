@@ -191,8 +191,8 @@ def check_sources(workspace, lesson):
         try:
             deps = subprocess.run([*compiler, "-MM", path], cwd=root, capture_output=True,
                                   text=True, timeout=CHECK_TIMEOUT)
-            assembly = subprocess.run([*compiler, *toolchain.listing_flags(), "-S", "-o", "-", path],
-                                      cwd=root, capture_output=True, text=True,
+            listing = [*compiler, *toolchain.listing_flags(), "-S", "-o", "-", path]
+            assembly = subprocess.run(listing, cwd=root, capture_output=True, text=True,
                                       timeout=CHECK_TIMEOUT)
         except subprocess.TimeoutExpired:
             raise SubmissionError(f"{name}: the compiler needed more than {CHECK_TIMEOUT} s")
