@@ -2,24 +2,77 @@
 # `make help` lists the targets.
 
 # ---- toolchain and flags ----------------------------------------------------
-CC      := gcc
-LD      := ld
+# The Linux kernel's conventions. By default the host's GNU tools (gcc, ld,
+# objcopy); CROSS_COMPILE=x86_64-elf- puts that prefix on each of them. LLVM=1
+# uses clang, ld.lld and llvm-objcopy instead (LLVM=-14: names with that
+# suffix; LLVM=/usr/lib/llvm-14/bin/: the ones in that folder); when the
+# unversioned names are missing, LLVM=1 takes Debian's newest
+# /usr/lib/llvm-N/bin/. A host whose gcc does not make x86_64 Linux ELF code
+# (macOS, an ARM machine) and that names neither gets the x86_64-elf- cross
+# gcc if it is installed, LLVM otherwise.
+# `make doctor` says which toolchain a build uses.
+# GRUB_MKRESCUE=COMMAND: the GRUB that makes the ISOs (tools/mkiso looks for
+# grub-mkrescue, grub2-mkrescue, x86_64-elf-grub-mkrescue, i686-elf-grub-mkrescue).
+ifeq ($(origin LLVM)$(origin CROSS_COMPILE),undefinedundefined)
+  HOST_MACHINE := $(shell gcc -dumpmachine 2>/dev/null)
+  ifeq ($(and $(findstring x86_64,$(HOST_MACHINE)),$(findstring linux,$(HOST_MACHINE))),)
+    CROSS_COMPILE := $(if $(shell command -v x86_64-elf-gcc 2>/dev/null),x86_64-elf-)
+    LLVM := $(if $(CROSS_COMPILE),0,1)
+  endif
+endif
+LLVM ?= 0
+ifneq ($(filter-out 0,$(LLVM)),)
+  ifneq ($(filter %/,$(LLVM)),)
+    LLVM_PREFIX := $(LLVM)
+  else ifneq ($(filter -%,$(LLVM)),)
+    LLVM_SUFFIX := $(LLVM)
+  else ifneq ($(words $(foreach T,clang ld.lld llvm-objcopy,$(shell command -v $(T) 2>/dev/null))),3)
+    LLVM_PREFIX := $(lastword $(sort $(dir $(wildcard /usr/lib/llvm-*/bin/ld.lld))))
+  endif
+  CC      := $(LLVM_PREFIX)clang$(LLVM_SUFFIX) --target=x86_64-unknown-none-elf
+  LD      := $(LLVM_PREFIX)ld.lld$(LLVM_SUFFIX)
+  OBJCOPY := $(LLVM_PREFIX)llvm-objcopy$(LLVM_SUFFIX)
+  ADDR2LINE := $(LLVM_PREFIX)llvm-addr2line$(LLVM_SUFFIX)
+  TOOLCHAIN := llvm
+  TOOLCHAIN_FOLDER := /llvm
+else
+  CC      := $(CROSS_COMPILE)gcc
+  LD      := $(CROSS_COMPILE)ld
+  OBJCOPY := $(CROSS_COMPILE)objcopy
+  ADDR2LINE := $(CROSS_COMPILE)addr2line
+  TOOLCHAIN := $(if $(CROSS_COMPILE),cross $(CROSS_COMPILE),gnu)
+  TOOLCHAIN_FOLDER := $(if $(CROSS_COMPILE),/$(patsubst %-,%,$(notdir $(CROSS_COMPILE))))
+endif
+# make CC=clang (any compiler named on the command line): build/clang/.
+ifeq ($(origin CC),command line)
+  TOOLCHAIN := $(TOOLCHAIN) with CC=$(CC)
+  TOOLCHAIN_FOLDER := $(TOOLCHAIN_FOLDER)/$(notdir $(firstword $(CC)))
+endif
 NASM    := nasm
-OBJCOPY := objcopy
 PYTHON  := python3
+GRUB_MKRESCUE ?=
+# tools/mkiso strips the ISO's copy of a kernel with the same toolchain's objcopy.
+MKISO = OBJCOPY="$(OBJCOPY)" GRUB_MKRESCUE="$(GRUB_MKRESCUE)" tools/mkiso
 
+# gcc would compile string.c's memset loop into a call to memset itself;
+# clang does not under -ffreestanding, and does not know the option.
+ifeq ($(findstring clang,$(notdir $(firstword $(CC)))),)
+  COMPILER_CFLAGS := -fno-tree-loop-distribute-patterns
+endif
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter
 CFLAGS   := -std=c2x -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
             -mno-red-zone -mno-mmx -mno-sse -mno-sse2 -fno-stack-protector \
             -fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
-            -fno-tree-loop-distribute-patterns $(WARNINGS) $(EXTRA_CFLAGS)
+            $(COMPILER_CFLAGS) $(WARNINGS) $(EXTRA_CFLAGS)
 # The boot code runs before paging, so its segment is RWX by design (binutils
 # older than 2.39 neither warns nor knows the option).
 NO_RWX_WARNING := $(shell $(LD) --help 2>/dev/null | grep -o -m1 -- --no-warn-rwx-segments)
 LDFLAGS  := -nostdlib -static -no-pie -z max-page-size=0x1000 --build-id=none \
             $(NO_RWX_WARNING) -T common/linker.ld
-LIBGCC   := $(shell $(CC) -print-libgcc-file-name)
+# Where the compiler has a libgcc (clang for this target has none), it links
+# after the objects, for any helper the compiler calls.
+LIBGCC   := $(wildcard $(shell $(CC) -print-libgcc-file-name 2>/dev/null))
 NASMFLAGS := -f elf64
 
 # ---- what a lesson's kernel is made of ---------------------------------------
@@ -41,7 +94,8 @@ COMMON_ASM := $(wildcard common/*.asm)
 
 INCLUDES := -Icommon $(addprefix -Ilessons/,$(LESSONS))
 
-BUILD := build$(if $(SANITIZE),/san)
+# Each toolchain builds into its own folder (build/ is the host's GNU tools').
+BUILD := build$(TOOLCHAIN_FOLDER)$(if $(SANITIZE),/san)
 
 # LECTURE=1: every kernel built for stepping through in GDB in a class (into
 # build/lecture/). At -O0 each helper is a call of its own and every local
@@ -59,7 +113,8 @@ endif
 # with; it changes only when they do, and every object and kernel depends on
 # it: a new EXTRA_CFLAGS (or compiler, or Makefile flag) rebuilds what it affects.
 FLAGS_STAMP := $(BUILD)/flags
-BUILD_FLAGS := $(CC) $(CFLAGS) $(SANITIZE) $(INCLUDES); $(NASM) $(NASMFLAGS); $(LD) $(LDFLAGS)
+BUILD_FLAGS := $(CC) $(CFLAGS) $(SANITIZE) $(INCLUDES); $(NASM) $(NASMFLAGS); $(LD) $(LDFLAGS);\
+               $(OBJCOPY)
 same_text = $(and $(findstring x$(1)x,x$(2)x),$(findstring x$(2)x,x$(1)x))
 $(FLAGS_STAMP): FORCE
 	@$(if $(call same_text,$(file <$@),$(BUILD_FLAGS)),:,echo "  FLAGS   $@"$(shell \
@@ -144,7 +199,7 @@ TEST_COMMAND_LINE := mode=test$(if $(ONLY), ktest.only=$(ONLY))
 
 $(BUILD)/%.iso: $(BUILD)/%.elf tools/mkiso
 	@echo "  ISO     $@"
-	@tools/mkiso $< $@ "mode=demo"
+	@$(MKISO) $< $@ "mode=demo"
 
 # The kernel's symbols for Bochs's debugger (`ldsym`): a line "ADDRESS NAME"
 # (hex) per function and variable, in address order.
@@ -154,7 +209,7 @@ $(BUILD)/%.sym: $(BUILD)/%.elf
 
 $(BUILD)/%-test.iso: $(BUILD)/%.elf tools/mkiso FORCE
 	@echo "  ISO     $@ ($(TEST_COMMAND_LINE))"
-	@tools/mkiso $< $@ "$(TEST_COMMAND_LINE)"
+	@$(MKISO) $< $@ "$(TEST_COMMAND_LINE)"
 
 FORCE:
 
@@ -174,6 +229,16 @@ all: $(addprefix $(BUILD)/,$(addsuffix .iso,$(KERNELS)))
 # For the grader's checks of submitted files: how the lab compiles C.
 print-cflags:
 	@echo $(CFLAGS) $(INCLUDES)
+
+# For the grader, tools/doctor and tools/selftest: the tools a build uses.
+print-toolchain:
+	@echo "TOOLCHAIN=$(TOOLCHAIN)"
+	@echo "BUILD=$(BUILD)"
+	@echo "CC=$(CC)"
+	@echo "LD=$(LD)"
+	@echo "OBJCOPY=$(OBJCOPY)"
+	@echo "ADDR2LINE=$(ADDR2LINE)"
+	@echo "GRUB_MKRESCUE=$(GRUB_MKRESCUE)"
 
 
 $(foreach N,$(NUMBERS),$(eval .PHONY: lesson$(N) run-lesson$(N) bochs-lesson$(N) \
@@ -223,7 +288,8 @@ gradescope:
 
 DEBIAN_PACKAGES := make gcc binutils nasm grub-pc-bin grub-common xorriso mtools \
                    qemu-system-x86 qemu-system-gui bochs bochs-x bochsbios vgabios gdb python3 \
-                   util-linux
+                   util-linux \
+                   clang lld llvm
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -252,6 +318,8 @@ help:
 	@echo "  make lessonN          build build/lessonN.iso and .elf (N = $(NUMBERS))"
 	@echo "  make lessonN SOLUTION=1   the same with the reference solution (build/solutionN.*)"
 	@echo "  make ... SAN=1        any target with -fsanitize=undefined kernels (build/san/)"
+	@echo "  make ... LLVM=1       any target with clang, ld.lld, llvm-objcopy (build/llvm/)"
+	@echo "  make ... CROSS_COMPILE=x86_64-elf-   with prefixed GNU tools (build/x86_64-elf/)"
 	@echo "  make ... LECTURE=1    any target with kernels for stepping in GDB, -O0 (build/lecture/)"
 	@echo "  make run-lessonN      boot the demo in QEMU (serial output on this terminal)"
 	@echo "  make test-lessonN     boot the in-kernel tests in QEMU and show their output"

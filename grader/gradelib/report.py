@@ -8,7 +8,8 @@ import subprocess
 import sys
 from xml.etree import ElementTree
 
-from .runner import BUILD, kernel_elf
+from . import toolchain
+from .runner import kernel_elf
 
 
 KERNEL_ADDRESS = re.compile(r"0x(ffffffff8[0-9a-f]{7})\b")
@@ -36,9 +37,10 @@ def full_marks(results):
 def symbolize(lines, elf, root):
     """Appends ' <function at file:line>' to kernel addresses in report lines."""
     addresses = sorted({m for line in lines for m in KERNEL_ADDRESS.findall(line)})
-    if not addresses or not elf.exists() or shutil.which("addr2line") is None:
+    addr2line = toolchain.settings()["ADDR2LINE"]
+    if not addresses or not elf.exists() or shutil.which(addr2line) is None:
         return lines
-    output = subprocess.run(["addr2line", "-f", "-e", str(elf)] +
+    output = subprocess.run([addr2line, "-f", "-e", str(elf)] +
                             [f"0x{a}" for a in addresses], capture_output=True, text=True)
     names, pairs = output.stdout.splitlines(), {}
     # Each address yields two lines: function, file:line (no -i: one frame each).
@@ -116,9 +118,7 @@ MAX_HINTS = 10
 def reproduce_hint(result, test):
     """make commands that boot just this test, and the same under GDB."""
     number = re.sub(r"\D", "", result.kernel.split("-")[0])
-    options = f" ONLY={test.name}"
-    if BUILD != "build":
-        options += " SAN=1"
+    options = f" ONLY={test.name}" + toolchain.make_options()
     if result.kernel.startswith("solution"):
         options += " SOLUTION=1"
     if result.flavour:

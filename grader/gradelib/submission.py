@@ -23,6 +23,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import toolchain
 from .runner import ROOT
 
 LAB_PARTS = ("Makefile", "common", "lessons", "solutions", "tools")
@@ -205,13 +206,15 @@ def check_sources(workspace, lesson):
     flags = shlex.split(subprocess.run(["make", "-s", "-C", str(root), "print-cflags"],
                                        capture_output=True, text=True).stdout)
     allowed = (root / "common", root / "lessons")
+    compiler = [*toolchain.compiler(), *flags]
     for name in workspace.taken:
         path = f"lessons/{lesson}/{name}"
         try:
-            deps = subprocess.run(["gcc", *flags, "-MM", path], cwd=root, capture_output=True,
+            deps = subprocess.run([*compiler, "-MM", path], cwd=root, capture_output=True,
                                   text=True, timeout=CHECK_TIMEOUT)
-            assembly = subprocess.run(["gcc", *flags, "-S", "-o", "-", path], cwd=root,
-                                      capture_output=True, text=True, timeout=CHECK_TIMEOUT)
+            listing = [*compiler, *toolchain.listing_flags(), "-S", "-o", "-", path]
+            assembly = subprocess.run(listing, cwd=root, capture_output=True, text=True,
+                                      timeout=CHECK_TIMEOUT)
         except subprocess.TimeoutExpired:
             raise SubmissionError(f"{name}: the compiler needed more than {CHECK_TIMEOUT} s")
         if deps.returncode != 0:
