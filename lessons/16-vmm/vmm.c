@@ -49,7 +49,7 @@ static inline bool is_kernel_half(uintptr_t virt)
     return virt >= VMM_KERNEL_START;
 }
 
-static inline bool is_canonical(uintptr_t virt)
+[[maybe_unused]] static inline bool is_canonical(uintptr_t virt)
 {
     return virt < VMM_USER_END || is_kernel_half(virt);
 }
