@@ -42,6 +42,18 @@ COMMON_ASM := $(wildcard common/*.asm)
 INCLUDES := -Icommon $(addprefix -Ilessons/,$(LESSONS))
 
 BUILD := build$(if $(SANITIZE),/san)
+
+# TRACE=1 (what make trace-lessonN uses): kernels whose heap calls, and the
+# page and frame calls the heap makes, go through common/trace/ktrace.c's
+# wrappers (ld --wrap), built apart in build/trace/.
+TRACE ?= 0
+TRACED := kheap_init kmalloc kcalloc kmalloc_aligned kfree kheap_set_debug \
+          paging_map paging_unmap pmm_alloc_frame pmm_free_frame
+ifeq ($(TRACE),1)
+BUILD := build/trace
+COMMON_C += common/trace/ktrace.c
+LDFLAGS += $(addprefix --wrap=,$(TRACED))
+endif
 SOLUTION ?= 0
 VARIANT := $(if $(filter 1 yes true,$(SOLUTION)),solution,lesson)
 
@@ -179,6 +191,14 @@ $(foreach N,$(NUMBERS),$(eval grade-lesson$(N): ; \
 grade:
 	@$(PYTHON) grader/grade $(if $(filter solution,$(VARIANT)),--solution)
 
+# make trace-lesson15 [ONLY=test]: the demo (or that test) with the heap traced,
+# drawn in build/trace-lesson15.html (tools/trace)
+.PHONY: trace-lesson15
+trace-lesson15:
+	@$(MAKE) --no-print-directory TRACE=1 build/trace/$(call kernel_name,15)$(if $(ONLY),-test).iso
+	@$(PYTHON) tools/trace run --elf build/trace/$(call kernel_name,15).elf \
+	    --out build/trace-lesson15.html build/trace/$(call kernel_name,15)$(if $(ONLY),-test).iso
+
 # The lab's tools; qemu-system-gui gives QEMU its window at a desktop.
 # make gradescope LESSON=N [EXTRA_TESTS=DIR]: build/gradescope-lessonN.zip for Gradescope
 .PHONY: gradescope
@@ -188,7 +208,7 @@ gradescope:
 
 DEBIAN_PACKAGES := make gcc binutils nasm grub-pc-bin grub-common xorriso mtools \
                    qemu-system-x86 qemu-system-gui bochs bochs-x bochsbios vgabios gdb python3 \
-                   util-linux
+                   util-linux chromium
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -227,6 +247,7 @@ help:
 	@echo "  make grade            grade every lesson"
 	@echo "  make all              build every lesson, starter and reference"
 	@echo "  make gradescope LESSON=N  build/gradescope-lessonN.zip: the autograder for Gradescope"
+	@echo "  make trace-lesson15   the demo with kmalloc traced: build/trace-lesson15.html"
 	@echo "  make test             everything CI runs"
 	@echo "  make deps             install the Debian packages (apt-get)"
 	@echo "  make doctor           check the tools and name what is missing"
