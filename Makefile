@@ -47,13 +47,15 @@ BUILD := build$(if $(SANITIZE),/san)
 # page and frame calls the heap makes, go through common/trace/ktrace.c's
 # wrappers (ld --wrap), built apart in build/trace/.
 TRACE ?= 0
+TRACE_BUILD := build/trace$(if $(SANITIZE),/san)
 TRACED := kheap_init kmalloc kcalloc kmalloc_aligned kfree kheap_set_debug \
           paging_map paging_unmap pmm_alloc_frame pmm_free_frame
 ifeq ($(TRACE),1)
-BUILD := build/trace
+BUILD := $(TRACE_BUILD)
 COMMON_C += common/trace/ktrace.c
 LDFLAGS += $(addprefix --wrap=,$(TRACED))
 endif
+
 SOLUTION ?= 0
 VARIANT := $(if $(filter 1 yes true,$(SOLUTION)),solution,lesson)
 
@@ -195,9 +197,9 @@ grade:
 # drawn in build/trace-lesson15.html (tools/trace)
 .PHONY: trace-lesson15
 trace-lesson15:
-	@$(MAKE) --no-print-directory TRACE=1 build/trace/$(call kernel_name,15)$(if $(ONLY),-test).iso
-	@$(PYTHON) tools/trace run --elf build/trace/$(call kernel_name,15).elf \
-	    --out build/trace-lesson15.html build/trace/$(call kernel_name,15)$(if $(ONLY),-test).iso
+	@$(MAKE) --no-print-directory TRACE=1 $(TRACE_BUILD)/$(call kernel_name,15)$(if $(ONLY),-test).iso
+	@$(PYTHON) tools/trace run --elf $(TRACE_BUILD)/$(call kernel_name,15).elf \
+	    --out build/trace-lesson15.html $(TRACE_BUILD)/$(call kernel_name,15)$(if $(ONLY),-test).iso
 
 # The lab's tools; qemu-system-gui gives QEMU its window at a desktop.
 # make gradescope LESSON=N [EXTRA_TESTS=DIR]: build/gradescope-lessonN.zip for Gradescope
