@@ -48,8 +48,9 @@ BUILD := build$(if $(SANITIZE),/san)
 # wrappers (ld --wrap), built apart in build/trace/.
 TRACE ?= 0
 TRACE_BUILD := build/trace$(if $(SANITIZE),/san)
-TRACED := kheap_init kmalloc kcalloc kmalloc_aligned kfree kheap_set_debug \
-          paging_map paging_unmap pmm_alloc_frame pmm_free_frame
+TRACED := kheap_init kmalloc kcalloc kmalloc_aligned kfree kheap_set_debug valloc vfree \
+          paging_map paging_unmap vmm_map vmm_unmap pmm_alloc_frame pmm_free_frame \
+          pmm_alloc_frames pmm_free_frames
 ifeq ($(TRACE),1)
 BUILD := $(TRACE_BUILD)
 COMMON_C += common/trace/ktrace.c
@@ -193,13 +194,15 @@ $(foreach N,$(NUMBERS),$(eval grade-lesson$(N): ; \
 grade:
 	@$(PYTHON) grader/grade $(if $(filter solution,$(VARIANT)),--solution)
 
-# make trace-lesson15 [ONLY=test]: the demo (or that test) with the heap traced,
-# drawn in build/trace-lesson15.html (tools/trace)
-.PHONY: trace-lesson15
-trace-lesson15:
-	@$(MAKE) --no-print-directory TRACE=1 $(TRACE_BUILD)/$(call kernel_name,15)$(if $(ONLY),-test).iso
-	@$(PYTHON) tools/trace run --elf $(TRACE_BUILD)/$(call kernel_name,15).elf \
-	    --out build/trace-lesson15.html $(TRACE_BUILD)/$(call kernel_name,15)$(if $(ONLY),-test).iso
+# make trace-lessonN [ONLY=test]: the demo (or that test) with the lesson's
+# allocator traced (frames, kmalloc, valloc), drawn in build/trace-lessonN.html
+$(foreach N,$(NUMBERS),$(eval .PHONY: trace-lesson$(N)))
+$(foreach N,$(NUMBERS),$(eval trace-lesson$(N): ; \
+    @$$(MAKE) --no-print-directory TRACE=1 \
+        $(TRACE_BUILD)/$(call kernel_name,$(N))$$(if $$(ONLY),-test).iso && \
+    $(PYTHON) tools/trace run --elf $(TRACE_BUILD)/$(call kernel_name,$(N)).elf \
+        --out build/trace-lesson$(N).html \
+        $(TRACE_BUILD)/$(call kernel_name,$(N))$$(if $$(ONLY),-test).iso))
 
 # The lab's tools; qemu-system-gui gives QEMU its window at a desktop.
 # make gradescope LESSON=N [EXTRA_TESTS=DIR]: build/gradescope-lessonN.zip for Gradescope
@@ -249,7 +252,7 @@ help:
 	@echo "  make grade            grade every lesson"
 	@echo "  make all              build every lesson, starter and reference"
 	@echo "  make gradescope LESSON=N  build/gradescope-lessonN.zip: the autograder for Gradescope"
-	@echo "  make trace-lesson15   the demo with kmalloc traced: build/trace-lesson15.html"
+	@echo "  make trace-lessonN    the demo with the allocator traced: build/trace-lessonN.html"
 	@echo "  make test             everything CI runs"
 	@echo "  make deps             install the Debian packages (apt-get)"
 	@echo "  make doctor           check the tools and name what is missing"
