@@ -76,7 +76,7 @@ enum vmm_status __wrap_vmm_map(pte_t *space, uintptr_t virt, phys_addr_t phys, u
 enum vmm_status __wrap_vmm_unmap(pte_t *space, uintptr_t virt, phys_addr_t *frame);
 
 enum {
-    LINE_SIZE = 256,
+    LINE_SIZE = 512, /* a `ret` line with every counter at its largest fits */
     /* A test that fills the heap makes 130 000 calls: the trace stops here
      * (and says so) rather than flood the serial port for minutes. */
     MAX_EVENTS = 20000,
@@ -103,7 +103,11 @@ __attribute__((format(printf, 1, 2))) static void emit(const char *format, ...)
         length += kvsnprintf(line + length, sizeof(line) - length, format, args);
         va_end(args);
     }
-    for (size_t i = 0; i < length && i < sizeof(line) - 1; i++)
+    if (length >= sizeof(line) - 1) { /* cut short: it must still end its line */
+        length = sizeof(line) - 1;
+        line[length - 1] = '\n';
+    }
+    for (size_t i = 0; i < length; i++)
         serial_putc(line[i]);
 }
 
