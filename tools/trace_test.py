@@ -60,6 +60,13 @@ class Model(unittest.TestCase):
         self.assertEqual(model["events"][-1]["status"], "crash")
         self.assertIn("*** EXCEPTION 14: #PF ***", model["events"][-1]["console"])
 
+    def test_a_fresh_heap_is_no_reuse(self):
+        model = heap("ktrace: call kmalloc size=16 caller=0", ret("kmalloc", START, 16),
+                     "ktrace: call kheap_init caller=0", ret("kheap_init", 0, 0))
+        self.assertEqual(model["blocks"][0]["t1"], 2)
+        self.assertFalse(model["reuses"])
+        self.assertEqual(model["classes"], [])
+
     def test_an_event_after_unfinished_console_text(self):
         parsed = trace.parse(["Allocating:ktrace: call pmm_alloc_frame caller=0",
                               " 0x1000ktrace: ret pmm_alloc_frame result=1000 status=0 free=1"])
