@@ -9,9 +9,9 @@
  * Each event is one line on the serial port, between the console's lines so
  * that a warning the heap prints lands between the call and its return:
  *
- *   ktrace: call kmalloc size=20 align=16 caller=ffffffff80104a2b
+ *   ktrace: call kmalloc size=20 caller=ffffffff8010d913
  *   ktrace: map virt=ffffffff80200000 phys=3f5000 status=0 caller=...
- *   ktrace: ret kmalloc result=ffffffff80200000 tail=cc:28 used=32 ...
+ *   ktrace: ret kmalloc result=ffffffff80200000 tail=cc:28 used=64 ...
  *
  * tools/trace reads them and draws the picture. Only what the public API
  * shows is reported: the arguments and the result, the counters of
