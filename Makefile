@@ -97,6 +97,20 @@ INCLUDES := -Icommon $(addprefix -Ilessons/,$(LESSONS))
 # Each toolchain builds into its own folder (build/ is the host's GNU tools').
 BUILD := build$(TOOLCHAIN_FOLDER)$(if $(SANITIZE),/san)
 
+# TRACE=1 (what make trace-lessonN uses): kernels whose heap calls, and the
+# page and frame calls the heap makes, go through common/trace/ktrace.c's
+# wrappers (ld --wrap), built apart in build/trace/ (under the toolchain's folder).
+TRACE ?= 0
+TRACE_BUILD := build$(TOOLCHAIN_FOLDER)/trace$(if $(SANITIZE),/san)
+TRACED := kheap_init kmalloc kcalloc kmalloc_aligned kfree kheap_set_debug valloc vfree \
+          paging_map paging_unmap vmm_map vmm_unmap pmm_alloc_frame pmm_free_frame \
+          pmm_alloc_frames pmm_free_frames
+ifeq ($(TRACE),1)
+BUILD := $(TRACE_BUILD)
+COMMON_C += common/trace/ktrace.c
+LDFLAGS += $(addprefix --wrap=,$(TRACED))
+endif
+
 # LECTURE=1: every kernel built for stepping through in GDB in a class (into
 # build/lecture/). At -O0 each helper is a call of its own and every local
 # lives in the frame for the whole call, so `info locals` always has a value;
@@ -279,6 +293,16 @@ $(foreach N,$(NUMBERS),$(eval grade-lesson$(N): ; \
 grade:
 	@$(PYTHON) grader/grade $(if $(filter solution,$(VARIANT)),--solution)
 
+# make trace-lessonN [ONLY=test]: the demo (or that test) with the lesson's
+# allocator traced (frames, kmalloc, valloc), drawn in build/trace-lessonN.html
+$(foreach N,$(NUMBERS),$(eval .PHONY: trace-lesson$(N)))
+$(foreach N,$(NUMBERS),$(eval trace-lesson$(N): ; \
+    @$$(MAKE) --no-print-directory TRACE=1 \
+        $(TRACE_BUILD)/$(call kernel_name,$(N))$$(if $$(ONLY),-test).iso && \
+    $(PYTHON) tools/trace run --elf $(TRACE_BUILD)/$(call kernel_name,$(N)).elf \
+        --out build/trace-lesson$(N).html \
+        $(TRACE_BUILD)/$(call kernel_name,$(N))$$(if $$(ONLY),-test).iso))
+
 # The lab's tools; qemu-system-gui gives QEMU its window at a desktop.
 # make gradescope LESSON=N [EXTRA_TESTS=DIR]: build/gradescope-lessonN.zip for Gradescope
 .PHONY: gradescope
@@ -289,7 +313,7 @@ gradescope:
 DEBIAN_PACKAGES := make gcc binutils nasm grub-pc-bin grub-common xorriso mtools \
                    qemu-system-x86 qemu-system-gui bochs bochs-x bochsbios vgabios gdb python3 \
                    util-linux \
-                   clang lld llvm
+                   clang lld llvm chromium
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -331,6 +355,7 @@ help:
 	@echo "  make grade            grade every lesson"
 	@echo "  make all              build every lesson, starter and reference"
 	@echo "  make gradescope LESSON=N  build/gradescope-lessonN.zip: the autograder for Gradescope"
+	@echo "  make trace-lessonN    the demo with the allocator traced: build/trace-lessonN.html"
 	@echo "  make test             everything CI runs"
 	@echo "  make deps             install the Debian packages (apt-get)"
 	@echo "  make doctor           check the tools and name what is missing"
