@@ -121,9 +121,10 @@ static void *bump(size_t size, size_t align)
      * multiple of 16: heap_curr, heap_end and padding all are. */
     block = ALIGN_UP(block, KHEAP_MIN_ALIGN);
 
-    /* Map, then bump. */
+    /* Map what the block reaches beyond the mapped part, then bump. */
     uintptr_t start = heap_curr + padding;
-    if (!map_up_to(ALIGN_UP(start + block, PAGE_SIZE)))
+    uintptr_t end = ALIGN_UP(start + block, PAGE_SIZE);
+    if (end > heap_mapped && !map_up_to(end))
         return NULL;
     heap_curr = start + block;
     return (void *)start;
