@@ -101,9 +101,9 @@ void lesson_demo(void)
     char *str = kmalloc(DEMO_STRING);
     show("str = kmalloc(20)", str, "");
     if (str == NULL) {
-        kprintf("\nkmalloc is not written yet (lessons/15-kheap/kheap.c): it returned NULL, so "
-                "the demo stops here.\nThe practice tests say what to write first: "
-                "make test-lesson15\n");
+        kprintf("\nkmalloc is not written yet (kheap.c; kheap_freelist.c with KHEAP=freelist): "
+                "it returned NULL,\nso the demo stops here. The practice tests say what to "
+                "write first: make test-lesson15\n");
         return;
     }
     str[0] = 'H';
