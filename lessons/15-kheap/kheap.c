@@ -35,7 +35,7 @@
  * attribute only silences "unused" until your code uses them.) */
 [[maybe_unused]] static uintptr_t heap_start, heap_curr, heap_mapped, heap_end;
 [[maybe_unused]] static struct kheap_stats heap_stats; /* homework 3 */
-static struct kheap_report heap_last; /* homework 1: the last warning */
+static struct kheap_report heap_last;                  /* homework 1: the last warning */
 
 /* TODO(practice): map every page of [heap_mapped, end) onto a fresh PMM
  * frame (pmm_alloc_frame, paging_map onto paging_kernel_pml4() with
@@ -57,9 +57,7 @@ static struct kheap_report heap_last; /* homework 1: the last warning */
  * the window that is mapped is unmapped and its frame given back, whatever
  * state the previous heap was left in, and every counter restarts.
  * Tests: kheap_init_gives_every_frame_back, heap_pages_are_mapped_only_as_needed. */
-void kheap_init(void)
-{
-}
+void kheap_init(void) {}
 
 /* TODO(practice): a block of at least `size` bytes at heap_curr, or NULL if
  * the window (or the PMM) has no room. Contract in kheap.h.
