@@ -75,6 +75,9 @@ FREELIST = "solutions/15-kheap/kheap_freelist.c"
 
 MUTANTS += [
     # The bump heap: at least one mutant per practice and homework test.
+    Case("blocks not rounded to 16 bytes", "15-kheap", KHEAP,
+         "    block = ALIGN_UP(block, KHEAP_MIN_ALIGN);\n", "",
+         caught_by=["stats_count_bytes_and_calls_exactly"]),
     Case("alignment off by 8", "15-kheap", KHEAP,
          "    size_t padding = (align - heap_curr % align) % align;",
          "    size_t padding = (align - (heap_curr + 8) % align) % align;",
