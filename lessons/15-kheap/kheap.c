@@ -16,7 +16,7 @@
  *     touches it, each page onto a frame of its own;
  *   - a call that fails (returns NULL) changes nothing but the counters.
  *
- * Practice (in class): kheap_init, map_up_to, kmalloc, kcalloc.
+ * Practice (in class): map_up_to, kheap_init, kmalloc, kcalloc.
  * Homework: 1. kfree  2. kmalloc_aligned  3. the counters.
  * Run the tests with `make test-lesson15` or `grader/grade 15`; each TODO
  * names its own. Every public function runs inside the interrupt guard
@@ -133,6 +133,7 @@ void kheap_get_stats(struct kheap_stats *out)
     *out = heap_stats;
 }
 
+/* Given: the last warning, for the tests (kheap.h). */
 bool kheap_last_report(struct kheap_report *out)
 {
     *out = heap_last;
