@@ -2,7 +2,7 @@
  * process in ring 3. What would change the CPU's view of paging (CR3,
  * invlpg) goes to the MMU model in memory.c; port I/O does nothing.
  *
- * The interrupt guard (heap_lock in kheap.c: pushfq, pop, cli ... test IF,
+ * The interrupt guard (common/irq_guard.h: pushfq, pop, cli ... test IF,
  * sti) keeps its cost: read_rflags is the kernel's own pushfq/pop, and a nop
  * stands in for the privileged cli. sti is empty: in the kernel interrupts
  * are off, so its branch is never taken; in a process IF is set, so the

@@ -13,8 +13,8 @@
  *   kheap_freelist.c  size-class free lists with debug checks (the bonus,
  *                     built with `make lesson15 KHEAP=freelist`).
  *
- * Concurrency: each call runs with interrupts off, so it is atomic on this
- * kernel's one CPU; heap_lock in kheap.c says what SMP would add.
+ * Concurrency: each call runs with interrupts off (common/irq_guard.h), so
+ * it is atomic on this kernel's one CPU; irq_guard.h says what SMP would add.
  */
 #ifndef KHEAP_H
 #define KHEAP_H
@@ -78,8 +78,15 @@ struct kheap_stats {
 
 void kheap_get_stats(struct kheap_stats *out);
 
-/* Prints the stats and a map of the heap on the console. */
+/* Prints the stats and a map of the heap's pages on the console
+ * (kheap_dump.c: it reads kheap_get_stats and the page tables, so it works
+ * for any heap behind this interface). */
 void kheap_dump(void);
+
+/* The hook for what only one design knows (its size classes, say). A heap
+ * may define it; kheap_dump then calls it after the page map, with the
+ * heap's lock not held. A heap without it loses nothing else. */
+[[gnu::weak]] void kheap_dump_details(void);
 
 /* What the heap's last warning was about, for the tests. */
 enum kheap_problem {

@@ -22,8 +22,9 @@
  *      block's class from its address. kmalloc_aligned: a slot is aligned
  *      to the largest power of two that divides its size (a 96-byte slot to
  *      32), so pick a class that is big enough and aligned enough. kfree of
- *      anything but a block's start is a counted warning (KHEAP_BAD_FREE),
- *      as in kheap.c; so is kfree of the bytes after a slab's last slot.
+ *      anything but a block's start is a counted warning (KHEAP_BAD_FREE);
+ *      unlike kheap.c, this heap knows where blocks start, so a pointer
+ *      inside a block is one too, and so is the unused end of a slab.
  *      Tests: fl_results_are_aligned_and_distinct,
  *      fl_kmalloc_zero_returns_distinct_pointers,
  *      fl_huge_sizes_and_overflowing_products_return_null,
@@ -58,8 +59,11 @@
  *      the free), and freeing the block at the head of its list is a double
  *      free (fl_debug_off_detects_an_overwritten_link).
  *
- * kheap_dump should show what each page of the window holds and how full
- * each size class is.
+ * kheap_dump (kheap_dump.c) prints the counters and the pages the page
+ * tables map, through kheap_get_stats. Define kheap_dump_details (kheap.h)
+ * to add what only your design knows: what each page holds, how full each
+ * size class is. GDB's `kheap` command reads `heap_stats` if your heap
+ * keeps its counters under that name, and the page tables in any case.
  */
 #include "kheap.h"
 #include "kprintf.h"
@@ -106,9 +110,4 @@ bool kheap_last_report(struct kheap_report *out)
 {
     *out = (struct kheap_report){.problem = KHEAP_NO_PROBLEM};
     return false;
-}
-
-void kheap_dump(void)
-{
-    kprintf("kheap: the free-list heap is not written yet (lessons/15-kheap/kheap_freelist.c)\n");
 }

@@ -76,8 +76,9 @@ static void show_problems(void)
  * each one with the block's address and size. */
 static void make_mistakes(char *str, int *arr)
 {
-    kprintf("\nMistakes, on purpose. The bump heap reuses nothing, so it only sees the bad "
-            "pointer;\nthe free-list heap (KHEAP=freelist) in debug mode sees them all:\n");
+    kprintf("\nMistakes, on purpose. The bump heap reuses nothing, so it only sees the "
+            "misaligned pointer;\nthe free-list heap (KHEAP=freelist) in debug mode sees them "
+            "all:\n");
     kprintf("  str[%d] = '!'   (one byte past the %d bytes asked for)\n", DEMO_STRING, DEMO_STRING);
     str[DEMO_STRING] = '!';
     kprintf("  kfree(str)\n");
@@ -89,8 +90,8 @@ static void make_mistakes(char *str, int *arr)
     char *again = kmalloc(DEMO_STRING);
     show("again = kmalloc(20)", again,
          again == str ? "str's block, reused" : "a new block: nothing was reclaimed");
-    kprintf("  kfree(arr + 1)  (not the start of a block)\n");
-    kfree(arr + 1);
+    kprintf("  kfree((char *)arr + 1)  (not the start of a block)\n");
+    kfree((char *)arr + 1);
     show_problems();
 }
 
@@ -100,7 +101,9 @@ void lesson_demo(void)
     char *str = kmalloc(DEMO_STRING);
     show("str = kmalloc(20)", str, "");
     if (str == NULL) {
-        kprintf("kmalloc returned NULL: is the heap still a stub?\n");
+        kprintf("\nkmalloc is not written yet (kheap.c; kheap_freelist.c with KHEAP=freelist): "
+                "it returned NULL,\nso the demo stops here. The practice tests say what to "
+                "write first: make test-lesson15\n");
         return;
     }
     str[0] = 'H';

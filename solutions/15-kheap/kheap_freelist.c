@@ -73,22 +73,24 @@
  * Problems are counted warnings: printed, counted in kheap_stats, and the
  * last one kept for kheap_last_report. The heap carries on.
  *
- * Concurrency: as in kheap.c, every public function runs with interrupts
- * off (heap_lock); this kernel has one CPU and interrupts are never on.
+ * Concurrency: as in kheap.c, every public function runs inside the
+ * interrupt guard (common/irq_guard.h).
+ *
+ * kheap_dump (kheap_dump.c) prints the counters and the pages mapped;
+ * kheap_dump_details, its hook, adds what each page holds and the classes.
  */
+#include "irq_guard.h"
 #include "kheap.h"
 #include "kprintf.h"
 #include "paging.h"
 #include "pmm.h"
 #include "string.h"
-#include "x86.h"
 
 #ifndef KHEAP_DEBUG
 #define KHEAP_DEBUG 1
 #endif
 
 #define HEAP_PAGE_FLAGS (PTE_WRITABLE | PTE_NO_EXECUTE)
-#define RFLAGS_IF       (1ull << 9)
 
 enum {
     SMALL_MAX = 2048, /* the largest class */
@@ -136,21 +138,6 @@ static struct kheap_stats heap_stats;
 static struct kheap_report heap_last;
 
 _Static_assert(sizeof(struct slot_trailer) == TRAILER_SIZE);
-
-/* ---- the interrupt guard (see kheap.c) ---------------------------------- */
-
-static uint64_t heap_lock(void)
-{
-    uint64_t rflags = read_rflags();
-    cli();
-    return rflags;
-}
-
-static void heap_unlock(uint64_t rflags)
-{
-    if (rflags & RFLAGS_IF)
-        sti();
-}
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -491,7 +478,7 @@ static void large_free(uintptr_t address, size_t index)
 
 void kheap_init(void)
 {
-    uint64_t rflags = heap_lock();
+    uint64_t rflags = irq_save();
     for (uintptr_t page = KHEAP_START; page < KHEAP_END; page += PAGE_SIZE) {
         phys_addr_t frame;
         if (paging_unmap(paging_kernel_pml4(), page, &frame) == PAGING_OK)
@@ -501,7 +488,7 @@ void kheap_init(void)
     memset(heap_classes, 0, sizeof(heap_classes));
     heap_stats = (struct kheap_stats){.capacity = KHEAP_SIZE};
     heap_last = (struct kheap_report){.problem = KHEAP_NO_PROBLEM};
-    heap_unlock(rflags);
+    irq_restore(rflags);
 }
 
 void kheap_set_debug(bool on)
@@ -513,7 +500,7 @@ void kheap_set_debug(bool on)
 /* Every allocation: pick a class or whole pages, then count. */
 static void *allocate(size_t size, size_t align)
 {
-    uint64_t rflags = heap_lock();
+    uint64_t rflags = irq_save();
     void *block = NULL;
     if (IS_POWER_OF_TWO(align)) {
         /* An alignment above SMALL_MAX needs whole pages, as a size does. */
@@ -528,7 +515,7 @@ static void *allocate(size_t size, size_t align)
         heap_stats.requested += size;
         heap_stats.peak = MAX(heap_stats.peak, heap_stats.used);
     }
-    heap_unlock(rflags);
+    irq_restore(rflags);
     return block;
 }
 
@@ -557,7 +544,7 @@ void kfree(void *ptr)
 {
     if (ptr == NULL)
         return;
-    uint64_t rflags = heap_lock();
+    uint64_t rflags = irq_save();
     uintptr_t address = (uintptr_t)ptr;
     heap_stats.frees++;
     if (address < KHEAP_START || address >= KHEAP_END) {
@@ -573,14 +560,14 @@ void kfree(void *ptr)
         else
             report(KHEAP_BAD_FREE, 0, 0, address, "no block there: never allocated");
     }
-    heap_unlock(rflags);
+    irq_restore(rflags);
 }
 
 void kheap_get_stats(struct kheap_stats *out)
 {
-    uint64_t rflags = heap_lock();
+    uint64_t rflags = irq_save();
     *out = heap_stats;
-    heap_unlock(rflags);
+    irq_restore(rflags);
 }
 
 bool kheap_last_report(struct kheap_report *out)
@@ -615,20 +602,11 @@ static char page_char(const struct heap_page *page)
     return '-';
 }
 
-void kheap_dump(void)
+void kheap_dump_details(void)
 {
-    uint64_t rflags = heap_lock();
-    const struct kheap_stats *s = &heap_stats;
-    kprintf("kheap (free lists, debug checks %s): window %p..%p (%zu KiB)\n",
-            heap_debug ? "on" : "off", (void *)KHEAP_START, (void *)KHEAP_END,
-            (size_t)(KHEAP_SIZE / KiB));
-    kprintf("  in use %zu bytes, peak %zu; requested %zu in %zu allocations; %zu frees, "
-            "%zu failures; pages mapped: %zu\n",
-            s->used, s->peak, s->requested, s->allocations, s->frees, s->failures, s->pages_mapped);
-    kprintf("  reported: bad frees %zu, double frees %zu, redzone overwrites %zu, writes after "
-            "free %zu\n",
-            s->bad_frees, s->double_frees, s->redzone_errors, s->poison_errors);
-    kprintf("  pages (4 KiB each): '0'..'d' slab of that size class (below), 'L' large block, "
+    uint64_t rflags = irq_save();
+    kprintf("  free lists, debug checks %s\n", heap_debug ? "on" : "off");
+    kprintf("  what each page holds: '0'..'d' slab of that size class (below), 'L' large block, "
             "'l' its other pages, 'g' guard, '-' not mapped\n");
     size_t last_used = 0;
     for (size_t i = 0; i < KHEAP_PAGES; i++) {
@@ -654,5 +632,5 @@ void kheap_dump(void)
                 class_digits[c], class_size(c), cls->pages, slots - cls->free_slots,
                 cls->free_slots, (void *)cls->free);
     }
-    heap_unlock(rflags);
+    irq_restore(rflags);
 }

@@ -73,8 +73,11 @@ DESCRIPTIONS = {
 
 # key: (test(value, results), how the target reads)
 TARGETS = {
-    "kmalloc_instructions": (lambda v, r: v <= 25, "<= 25"),
-    "kmalloc_aligned_instructions": (lambda v, r: v <= 32, "<= 32"),
+    # The bump heap's ceilings only catch an O(n) path (a loop over blocks or
+    # pages on every call): the reference is written for clarity, and its
+    # counts are information, not a race (docs/benchmarks.md).
+    "kmalloc_instructions": (lambda v, r: v <= 100, "<= 100 (no O(n) path)"),
+    "kmalloc_aligned_instructions": (lambda v, r: v <= 100, "<= 100 (no O(n) path)"),
     "freelist_kmalloc_many_live_instructions":
         (lambda v, r: v <= r["freelist_kmalloc_instructions"] * 1.05, "O(1): <= 1.05 x 10 live"),
     "freelist_kfree_many_live_instructions":

@@ -1,15 +1,18 @@
 """kheap.py - GDB commands for lesson 15's kernel heap.
 
     kheap              the heap's counters and a map of its window
-    kheap owner ADDR   which block holds ADDR; ADDR is any expression
+    kheap owner ADDR   what ADDR is in the heap; ADDR is any expression
                        (kheap owner str, kheap owner $rax, kheap owner 0xffff...)
 
-Everything is read from the kernel's own variables while it is stopped:
-heap_start, heap_curr, heap_end, heap_mapped, heap_pieces and heap_stats
-in kheap.c (the bump heap), or
-heap_pages, heap_classes, class_sizes, class_digits, heap_debug and heap_stats in
-kheap_freelist.c
-(KHEAP=freelist). tools/gdb sources this file; by hand: source it in GDB.
+What it reads while the kernel is stopped, so that it works for any design:
+  - the page map: which pages of the window are mapped, by reading one byte
+    of each page through the kernel's own page tables (as the CPU would);
+  - the counters: the variable `heap_stats` (a struct kheap_stats), if the
+    heap keeps its counters under that name, as both skeletons do;
+  - the bump heap (kheap.c): the skeleton's state, heap_start, heap_curr,
+    heap_mapped and heap_end; `used` and `peak` are heap_curr - heap_start.
+A free-list heap of any design gets the page map and, with `heap_stats`, the
+counters. tools/gdb sources this file; by hand: source it in GDB.
 """
 
 import gdb
@@ -17,40 +20,28 @@ import gdb
 KHEAP_START = 0xFFFFFFFF80200000
 KHEAP_END = 0xFFFFFFFF80400000
 PAGE_SIZE = 4096
-GRANULE = 16  # KHEAP_MIN_ALIGN
 MAP_COLUMNS = 64  # pages per line: 256 KiB
-ZOOM_GRANULES = 64  # granules per line: 1 KiB
-ZOOM_LINES = 2
-
-# kheap.c's enum piece: what starts at a granule (its values are not in the
-# kernel's memory, so they are repeated here).
-NOTHING_STARTS, BLOCK_STARTS, PADDING_STARTS = 0, 1, 2
-
-# kheap_freelist.c's debug trailer: the last 16 bytes of a slot hold
-# {uintptr_t next; uint32_t magic; uint32_t size}.
-TRAILER_SIZE = 16
-SLOT_IN_USE = 0x1B10C4ED
-SLOT_FREE = 0xF4EEF4EE
 
 
 def variable(name):
-    """The kernel variable `name` as a gdb.Value, or None if there is none."""
+    """The kernel variable `name` as an int or gdb.Value, or None if there is none."""
     try:
         return gdb.parse_and_eval(name)
     except gdb.error:
         return None
 
 
-def read(address, length):
-    return bytes(gdb.selected_inferior().read_memory(address, length))
+def is_mapped(address):
+    """Can the CPU read `address` now? GDB reads through the page tables."""
+    try:
+        gdb.selected_inferior().read_memory(address, 1)
+        return True
+    except gdb.MemoryError:
+        return False
 
 
-def read_u64(address):
-    return int.from_bytes(read(address, 8), "little")
-
-
-def read_u32(address):
-    return int.from_bytes(read(address, 4), "little")
+def mapped_pages():
+    return [is_mapped(page) for page in range(KHEAP_START, KHEAP_END, PAGE_SIZE)]
 
 
 def kib(n):
@@ -82,50 +73,30 @@ def print_page_map(chars, legend):
 
 
 class BumpHeap:
-    """kheap.c: a bump pointer and a byte per granule: does a block or a padding start there?"""
+    """kheap.c: the skeleton's four pointers."""
 
     def __init__(self):
         self.start = int(variable("heap_start"))
         self.curr = int(variable("heap_curr"))
         self.end = int(variable("heap_end"))
         self.mapped = int(variable("heap_mapped"))
-        self.pieces = read(int(variable("&heap_pieces")), (KHEAP_END - KHEAP_START) // GRANULE)
 
     def ready(self):
         return self.start != 0
 
-    def piece(self, address):
-        return self.pieces[(address - KHEAP_START) // GRANULE]
-
-    def is_block(self, address):
-        return self.piece(address) == BLOCK_STARTS
-
-    def is_padding(self, address):
-        return self.piece(address) == PADDING_STARTS
-
-    def piece_start(self, address):
-        """The block or padding holding `address` (below heap_curr)."""
-        at = address - (address % GRANULE)
-        while at > self.start and self.piece(at) == NOTHING_STARTS:
-            at -= GRANULE
-        return at
-
-    def piece_end(self, start):
-        at = start + GRANULE
-        while at < self.curr and self.piece(at) == NOTHING_STARTS:
-            at += GRANULE
-        return at
-
     def show(self):
         print("kheap (bump): heap_start %#x, heap_curr %#x (+%d), heap_mapped %#x, heap_end %#x"
               % (self.start, self.curr, self.curr - self.start, self.mapped, self.end))
-        # kheap_get_stats works these out from the state; so do we.
-        print_stats(variable("heap_stats"), capacity=self.end - self.start,
-                    used=self.curr - self.start, peak=self.curr - self.start,
-                    pages_mapped=(self.mapped - self.start) // PAGE_SIZE)
+        stats = variable("heap_stats")
+        if stats is not None:
+            # kheap_get_stats works these out from the state; so do we.
+            print_stats(stats, capacity=self.end - self.start, used=self.curr - self.start,
+                        peak=self.curr - self.start,
+                        pages_mapped=(self.mapped - self.start) // PAGE_SIZE)
         chars = []
-        for page in range(self.start, self.end, PAGE_SIZE):
-            if page >= self.mapped:
+        for index, mapped in enumerate(mapped_pages()):
+            page = KHEAP_START + index * PAGE_SIZE
+            if not mapped:
                 chars.append("-")
             elif page + PAGE_SIZE <= self.curr:
                 chars.append("#")
@@ -133,165 +104,58 @@ class BumpHeap:
                 chars.append("+")
             else:
                 chars.append(".")
-        print_page_map(chars, "'#' allocated  '+' partly  '.' mapped, free  '-' not mapped")
-        self.show_zoom()
-
-    def show_zoom(self):
-        line_bytes = ZOOM_GRANULES * GRANULE
-        first = self.start
-        if self.curr - self.start >= line_bytes:
-            first = (self.curr - line_bytes // 2) // line_bytes * line_bytes
-        first = min(first, self.end - ZOOM_LINES * line_bytes)
-        print("  granules (16 bytes each) near heap_curr: a letter per block, '~' padding, "
-              "'.' free, '-' not mapped")
-        letter, shown = ord("A") - 1, "."
-        if first < self.curr and self.piece(first) == NOTHING_STARTS:
-            if self.is_padding(self.piece_start(first)):
-                shown = "~"
-            else:
-                letter, shown = ord("A"), "A"
-        at = first
-        for _ in range(ZOOM_LINES):
-            row, caret = [], None
-            for g in range(ZOOM_GRANULES):
-                if at < self.curr and self.is_block(at):
-                    letter = ord("A") if letter == ord("Z") else letter + 1
-                    shown = chr(letter)
-                elif at < self.curr and self.is_padding(at):
-                    shown = "~"
-                elif at >= self.curr:
-                    shown = "." if at < self.mapped else "-"
-                if at == self.curr:
-                    caret = g
-                row.append(shown)
-                at += GRANULE
-            print("  %#018x  %s" % (at - line_bytes, "".join(row)))
-            if caret is not None:
-                print(" " * (22 + caret) + "^ heap_curr")
+        print_page_map(chars, "'#' handed out  '+' partly  '.' mapped, free  '-' not mapped")
+        expected = (self.mapped - self.start) // PAGE_SIZE
+        actual = sum(c != "-" for c in chars)
+        if actual != expected:
+            print("  the page tables map %d pages of the window; heap_mapped says %d"
+                  % (actual, expected))
 
     def owner(self, address):
         if address >= self.curr:
-            state = "mapped" if address < self.mapped else "not mapped"
+            state = "mapped" if is_mapped(address) else "not mapped"
             return "free space: not handed out yet (%s), %d bytes above heap_curr" % (
                 state, address - self.curr)
-        start = self.piece_start(address)
-        end = self.piece_end(start)
-        if self.is_padding(start):
-            return "alignment padding (%#x..%#x) before the block at %#x: never handed out" % (
-                start, end, end)
-        return "the block at %#x (%d bytes with rounding), offset %d" % (
-            start, end - start, address - start)
+        return ("handed out: %d bytes above heap_start, %d below heap_curr (a bump heap "
+                "keeps no record of where each block starts)"
+                % (address - self.start, self.curr - address))
 
 
-class FreeListHeap:
-    """kheap_freelist.c: a descriptor per page, size classes with free lists."""
-
-    def __init__(self):
-        self.pages = variable("heap_pages")
-        self.classes = variable("heap_classes")
-        self.debug = bool(int(variable("heap_debug")))
-        self.count = self.pages.type.range()[1] + 1
-        sizes = variable("class_sizes")
-        self.sizes = [int(sizes[c]) for c in range(sizes.type.range()[1] + 1)]
-        self.digits = variable("class_digits").string()
+class AnyHeap:
+    """A heap of any other design (the free-list bonus): the page tables, and
+    `heap_stats` if it keeps one."""
 
     def ready(self):
         return True
 
-    def state(self, index):
-        return str(self.pages[index]["state"])
-
-    def page_char(self, index):
-        state = self.state(index)
-        if state == "PAGE_SLAB":
-            return self.digits[int(self.pages[index]["size_class"])]
-        return {"PAGE_LARGE": "L", "PAGE_TAIL": "l", "PAGE_GUARD": "g"}.get(state, "-")
-
     def show(self):
-        print("kheap (free lists, debug checks %s): window %#x..%#x"
-              % ("on" if self.debug else "off", KHEAP_START, KHEAP_END))
-        print_stats(variable("heap_stats"))
-        print_page_map([self.page_char(i) for i in range(self.count)],
-                       "'0'..'d' slab of that size class (below), 'L' large block, 'l' its "
-                       "other pages, 'g' guard, '-' not mapped")
-        print("  size classes:")
-        for c in range(self.classes.type.range()[1] + 1):
-            cls = self.classes[c]
-            pages = int(cls["pages"])
-            if pages == 0:
-                continue
-            size = self.sizes[c]
-            free = int(cls["free_slots"])
-            print("    %s: %4d-byte slots, pages: %d, in use: %d, free: %d (first %#x)"
-                  % (self.digits[c], size, pages, pages * (PAGE_SIZE // size) - free, free,
-                     int(cls["free"])))
-
-    def on_free_list(self, size_class, slot):
-        cls = self.classes[size_class]
-        link, size = int(cls["free"]), self.sizes[size_class]
-        for _ in range(int(cls["free_slots"]) + 1):
-            if link == 0:
-                return False
-            if link == slot:
-                return True
-            link = read_u64(link + size - TRAILER_SIZE) if self.debug else read_u64(link)
-        return False
+        print("kheap: window %#x..%#x" % (KHEAP_START, KHEAP_END))
+        stats = variable("heap_stats")
+        if stats is not None:
+            print_stats(stats)
+        else:
+            print("  (no `heap_stats` in this kernel: `call kheap_dump()` prints the counters)")
+        print_page_map(["#" if m else "-" for m in mapped_pages()], "'#' mapped  '-' not mapped")
 
     def owner(self, address):
-        index = (address - KHEAP_START) // PAGE_SIZE
-        state = self.state(index)
-        if state == "PAGE_SLAB":
-            size_class = int(self.pages[index]["size_class"])
-            slot_size = self.sizes[size_class]
-            offset = address % PAGE_SIZE % slot_size
-            slot = address - offset
-            if slot % PAGE_SIZE + slot_size > PAGE_SIZE:
-                return "the unused end of a slab of %d-byte slots: never allocated" % slot_size
-            where = "the %d-byte slot at %#x, offset %d" % (slot_size, slot, offset)
-            if not self.debug:
-                free = self.on_free_list(size_class, slot)
-                return where + (": free" if free else ": in use")
-            trailer = slot + slot_size - TRAILER_SIZE
-            magic, size = read_u32(trailer + 8), read_u32(trailer + 12)
-            if magic == SLOT_FREE:
-                return where + ": free" + (" (its last owner asked for %d bytes)" % size
-                                           if size else "")
-            if magic != SLOT_IN_USE:
-                return where + ": trailer overwritten (magic %#x)" % magic
-            part = ("the block" if offset < size else
-                    "its redzone" if offset < slot_size - TRAILER_SIZE else "its trailer")
-            return where + ": in use, %d bytes asked for; the address is in %s" % (size, part)
-        if state in ("PAGE_LARGE", "PAGE_TAIL"):
-            first = index
-            while self.state(first) == "PAGE_TAIL" and first > 0:
-                first -= 1
-            head = self.pages[first]
-            block = KHEAP_START + first * PAGE_SIZE
-            size, offset = int(head["size"]), address - block
-            return "the large block at %#x (%d bytes asked for, %d pages), offset %d%s" % (
-                block, size, int(head["pages"]), offset, "" if offset < size else
-                ": past its end, in the redzone")
-        if state == "PAGE_GUARD":
-            return "a guard page after a large block: not mapped"
-        if state == "PAGE_FREED":
-            head = self.pages[index]
-            return "free space, not mapped; it was a large block of %d bytes" % int(head["size"])
-        return "free space, not mapped"
+        page = address - address % PAGE_SIZE
+        return "heap page %d (%#x), %s" % ((page - KHEAP_START) // PAGE_SIZE, page,
+                                           "mapped" if is_mapped(page) else "not mapped")
 
 
 def current_heap():
-    if variable("heap_curr") is not None:
+    if variable("heap_curr") is not None and variable("heap_mapped") is not None:
         return BumpHeap()
-    if variable("heap_pages") is not None:
-        return FreeListHeap()
-    raise gdb.GdbError("kheap: this kernel has no heap variables (is it lesson 15 or later?)")
+    if variable("kmalloc") is not None:
+        return AnyHeap()
+    raise gdb.GdbError("kheap: this kernel has no heap (is it lesson 15 or later?)")
 
 
 class KheapCommand(gdb.Command):
-    """Show the kernel heap: counters, a map of the window (one character per
-page) and, for the bump heap, the granules near heap_curr.
+    """Show the kernel heap: counters and a map of the window (one character per
+page, read through the page tables).
 Usage: kheap
-       kheap owner ADDR   which block holds ADDR (any expression)"""
+       kheap owner ADDR   what ADDR is in the heap (any expression)"""
 
     def __init__(self):
         super().__init__("kheap", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
