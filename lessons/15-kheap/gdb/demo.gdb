@@ -13,11 +13,8 @@ step
 step
 step
 step
-step
-step
-step
-step
 # bump's arithmetic, line by line: room, padding, block, start.
+next
 next
 next
 next
