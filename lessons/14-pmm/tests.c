@@ -250,8 +250,8 @@ KTEST_PRACTICE(map_usable_region_frames_are_free, 2)
 KTEST_PRACTICE(map_overlapping_regions, 2)
 {
     static const struct memory_region map[] = {
-        REGION(0x100000, 0x100000, MEMORY_USABLE), /* 1-2 MiB */
-        REGION(0x140000, 0x2000, MEMORY_RESERVED), /* two frames carved out */
+        REGION(0x140000, 0x2000, MEMORY_RESERVED), /* two frames carved out of... */
+        REGION(0x100000, 0x100000, MEMORY_USABLE), /* ...1-2 MiB, listed later */
         REGION(0x180000, 0x100000, MEMORY_USABLE), /* 1.5-2.5 MiB: overlaps the first */
     };
     use_map(map, ARRAY_SIZE(map), NULL, 0);
@@ -377,11 +377,21 @@ KTEST_PRACTICE(map_region_wrapping_past_2_64, 1)
 
 /* ---- practice 2: one frame at a time (on a small map) ---------------------------- */
 
-/* 40 frames at 2 MiB with 2 reserved in the middle: 38 to hand out, over
- * more than one bitmap word. */
-static const struct memory_region small_map[] = {REGION(0x200000, 0x28000, MEMORY_USABLE)};
-static const struct phys_range small_map_kernel[] = {{0x210000, 0x212000}};
-enum { SMALL_MAP_FREE = 38 };
+/* 8 frames at 2 MiB, two of them reserved as a "kernel", and 32 frames at
+ * 2.25 MiB: 38 to hand out, in two words of the bitmaps (frames 512-519 and
+ * 576-607). */
+static const struct memory_region small_map[] = {
+    REGION(0x200000, 0x8000, MEMORY_USABLE),
+    REGION(0x240000, 0x20000, MEMORY_USABLE),
+};
+static const struct phys_range small_map_kernel[] = {{0x204000, 0x206000}};
+enum { SMALL_MAP_FREE = 38, SMALL_MAP_END = 0x260000 };
+
+static bool in_small_map(phys_addr_t frame)
+{
+    return (frame >= 0x200000 && frame < 0x208000 && !(frame >= 0x204000 && frame < 0x206000)) ||
+           (frame >= 0x240000 && frame < SMALL_MAP_END);
+}
 
 KTEST_PRACTICE(alloc_hands_out_every_free_frame_once, 3)
 {
@@ -392,8 +402,7 @@ KTEST_PRACTICE(alloc_hands_out_every_free_frame_once, 3)
     for (size_t i = 0; i < n; i++) {
         ktest_note("frame %zu: %p", i, (void *)frames[i]);
         KEXPECT_EQ(frames[i] % PAGE_SIZE, 0);
-        KEXPECT_TRUE(frames[i] >= 0x200000 && frames[i] < 0x228000);
-        KEXPECT_FALSE(frames[i] >= 0x210000 && frames[i] < 0x212000);
+        KEXPECT_TRUE(in_small_map(frames[i]));
         KEXPECT_TRUE(bit(pmm.used, frames[i] / PAGE_SIZE));
         for (size_t j = 0; j < i; j++)
             KEXPECT_NE(frames[i], frames[j]);
@@ -407,36 +416,32 @@ KTEST_PRACTICE(alloc_hands_out_every_free_frame_once, 3)
 KTEST_PRACTICE(free_makes_the_frame_available_again, 2)
 {
     use_map(small_map, ARRAY_SIZE(small_map), small_map_kernel, ARRAY_SIZE(small_map_kernel));
-    phys_addr_t a = pmm_alloc_frame(), b = pmm_alloc_frame();
-    KASSERT_NE(a, PMM_NO_FRAME);
-    KASSERT_NE(b, PMM_NO_FRAME);
-    KEXPECT_EQ(pmm_free_count(), SMALL_MAP_FREE - 2);
-    KEXPECT_EQ(pmm_free_frame(a), PMM_OK);
-    KEXPECT_EQ(pmm_free_count(), SMALL_MAP_FREE - 1);
-    KEXPECT_TRUE(frame_is_free(a));
-    KEXPECT_FALSE(frame_is_free(b));
-    KEXPECT_EQ(pmm_alloc_frame(), a); /* the lowest free frame again */
+    enum { TAKEN = 7 }; /* the whole first word, and one frame of the second */
+    phys_addr_t frames[TAKEN];
+    KASSERT_EQ(drain(frames, TAKEN), TAKEN);
+    KEXPECT_EQ(pmm_free_count(), SMALL_MAP_FREE - TAKEN);
+    KEXPECT_EQ(pmm_free_frame(frames[0]), PMM_OK);
+    KEXPECT_EQ(pmm_free_count(), SMALL_MAP_FREE - TAKEN + 1);
+    KEXPECT_TRUE(frame_is_free(frames[0]));
+    KEXPECT_FALSE(frame_is_free(frames[1]));
+    KEXPECT_EQ(pmm_alloc_frame(), frames[0]); /* the lowest free frame again */
     expect_consistent_bitmaps();
 }
 
-/* next_search is a hint: wherever it points, every free frame is found. */
+/* next_search is a hint: wherever it points, the search finds the one free
+ * frame left, at the bottom, even from past the end. */
 KTEST_PRACTICE(alloc_search_wraps_past_the_hint, 1)
 {
     use_map(small_map, ARRAY_SIZE(small_map), small_map_kernel, ARRAY_SIZE(small_map_kernel));
     phys_addr_t frames[SMALL_MAP_FREE];
-    KASSERT_EQ(drain(frames, SMALL_MAP_FREE - 1), SMALL_MAP_FREE - 1);
-    phys_addr_t last = PMM_NO_FRAME; /* the one left */
-    for (phys_addr_t frame = 0x200000; frame < 0x228000; frame += PAGE_SIZE) {
-        if (frame_is_free(frame))
-            last = frame;
-    }
-    KASSERT_NE(last, PMM_NO_FRAME);
-    static const size_t hints[] = {0, 0x227, 0x228, 0x240, 100000};
+    KASSERT_EQ(drain(frames, SMALL_MAP_FREE), SMALL_MAP_FREE);
+    KASSERT_EQ(pmm_free_frame(0x200000), PMM_OK);
+    static const size_t hints[] = {0, 0x201, 0x240, 0x25F, 0x260, 0x280, 100000};
     for (size_t i = 0; i < ARRAY_SIZE(hints); i++) {
         ktest_note("next_search = %zu", hints[i]);
         pmm.next_search = hints[i];
         phys_addr_t frame = pmm_alloc_frame();
-        KEXPECT_EQ(frame, last);
+        KEXPECT_EQ(frame, 0x200000);
         if (frame != PMM_NO_FRAME)
             pmm_free_frame(frame);
     }
@@ -530,7 +535,7 @@ KTEST_PRACTICE(page_tables_come_from_the_pmm, 1)
 
 /* ---- homework 1: refuse bad frees --------------------------------------------- */
 
-/* The small map above: 0x210000 and 0x211000 are the "kernel". These tests
+/* The small map above: 0x204000 and 0x205000 are the "kernel". These tests
  * free bad addresses, so a PMM that accepts them corrupts only this map. */
 KTEST_HOMEWORK(free_rejects_double_free, 3)
 {
@@ -562,9 +567,9 @@ KTEST_HOMEWORK(free_rejects_bad_addresses, 3)
     phys_addr_t frame = pmm_alloc_frame();
     KASSERT_NE(frame, PMM_NO_FRAME);
     KEXPECT_EQ(pmm_free_frame(frame + 8), PMM_UNALIGNED);
-    KEXPECT_EQ(pmm_free_frame(0x200000 + 0x28000), PMM_OUT_OF_RANGE);
-    KEXPECT_EQ(pmm_free_frame(0x210000), PMM_RESERVED_FRAME); /* the "kernel" */
-    KEXPECT_EQ(pmm_free_frame(0x100000), PMM_RESERVED_FRAME); /* not RAM in this map */
+    KEXPECT_EQ(pmm_free_frame(SMALL_MAP_END), PMM_OUT_OF_RANGE);
+    KEXPECT_EQ(pmm_free_frame(0x204000), PMM_RESERVED_FRAME); /* the "kernel" */
+    KEXPECT_EQ(pmm_free_frame(0x220000), PMM_RESERVED_FRAME); /* not RAM in this map */
     KEXPECT_EQ(pmm_free_count(), free_before - 1);
     struct pmm_stats stats;
     pmm_get_stats(&stats);
