@@ -191,8 +191,7 @@ KTEST_LECTURE(memory_map_calls_the_kernel_usable, 1)
 KTEST_LECTURE(frame_map_shows_free_mixed_and_used, 1)
 {
     _Static_assert(FRAMES_PER_MAP_CHAR == 4 * 64);
-    static uint64_t bitmap[] = {0,      0,      0,      0,      ~0ull, ~0ull,
-                                0,      0,      ~0ull,  ~0ull,  ~0ull, ~0ull};
+    static uint64_t bitmap[] = {0, 0, 0, 0, ~0ull, ~0ull, 0, 0, ~0ull, ~0ull, ~0ull, ~0ull};
     saved_pmm = pmm;
     ktest_defer(restore_kernel_pmm);
     pmm.used = bitmap;
@@ -205,8 +204,8 @@ KTEST_LECTURE(frame_map_shows_free_mixed_and_used, 1)
 
 KTEST_LECTURE(status_names_say_what_went_wrong, 1)
 {
-    static const enum pmm_status errors[] = {PMM_UNALIGNED, PMM_OUT_OF_RANGE,
-                                             PMM_RESERVED_FRAME, PMM_DOUBLE_FREE};
+    static const enum pmm_status errors[] = {PMM_UNALIGNED, PMM_OUT_OF_RANGE, PMM_RESERVED_FRAME,
+                                             PMM_DOUBLE_FREE};
     for (size_t i = 0; i < ARRAY_SIZE(errors); i++) {
         ktest_note("status %d", errors[i]);
         KEXPECT_NE(pmm_status_name(errors[i]), pmm_status_name(PMM_OK));
@@ -280,10 +279,9 @@ KTEST_PRACTICE(map_unsorted_regions, 1)
 KTEST_PRACTICE(map_zero_length_and_unaligned_regions, 2)
 {
     static const struct memory_region map[] = {
-        REGION(0x500000, 0x1000, MEMORY_RESERVED),
-        REGION(0x200000, 0, MEMORY_USABLE),      /* nothing */
-        REGION(0x300800, 0x3000, MEMORY_USABLE), /* only 0x301000, 0x302000 whole */
-        REGION(0x4FF000, 0x1800, MEMORY_USABLE), /* ends inside the reserved one */
+        REGION(0x500000, 0x1000, MEMORY_RESERVED), REGION(0x200000, 0, MEMORY_USABLE), /* nothing */
+        REGION(0x300800, 0x3000, MEMORY_USABLE),  /* only 0x301000, 0x302000 whole */
+        REGION(0x4FF000, 0x1800, MEMORY_USABLE),  /* ends inside the reserved one */
         REGION(0x4FE800, 0x100, MEMORY_RESERVED), /* takes all of frame 0x4FE000 */
         REGION(0x4FD000, 0x2000, MEMORY_USABLE),
     };
