@@ -19,7 +19,7 @@ HOST_ALLOCATORS := pmm kheap freelist valloc
 
 # What each program is made of. Kernel code: the allocators under test, and
 # the common/ code they call (kprintf.c as is, paging.c through the shim).
-HOST_KERNEL_pmm      := solutions/14-pmm/pmm.c
+HOST_KERNEL_pmm      := solutions/14-pmm/pmm.c lessons/14-pmm/pmm_info.c
 HOST_KERNEL_kheap    := $(HOST_KERNEL_pmm) solutions/15-kheap/kheap.c lessons/15-kheap/kheap_dump.c
 HOST_KERNEL_freelist := $(HOST_KERNEL_pmm) solutions/15-kheap/kheap_freelist.c \
                         lessons/15-kheap/kheap_dump.c

@@ -29,45 +29,135 @@ class Case:
 
 PMM = "solutions/14-pmm/pmm.c"
 
+# Lesson 14: every practice and homework test is among the caught_by of at
+# least one of these.
 MUTANTS = [
-    Case("frame handed out twice", "14-pmm", PMM,
-         "        set_bit(pmm.used, frame);\n        pmm.next_search = frame + 1;",
-         "        pmm.next_search = frame + 1;",
-         caught_by=["frames_are_page_aligned_and_distinct"]),
-    Case("bitmap storage not reserved", "14-pmm", PMM,
-         "    reserved[reserved_count++] = (struct phys_range){storage, storage + storage_size};\n",
-         "",
-         caught_by=["total_matches_memory_map", "frames_never_inside_reserved_memory"]),
-    Case("kernel image not reserved", "14-pmm", PMM,
-         "        {(phys_addr_t)_kernel_phys_start, (phys_addr_t)_kernel_phys_end},\n",
-         "",
-         caught_by=["frames_never_inside_reserved_memory"]),
+    Case("storage size counts one bitmap", "14-pmm", PMM,
+         "    return 2 * words * sizeof(uint64_t);", "    return words * sizeof(uint64_t);",
+         caught_by=["storage_size_covers_both_bitmaps"]),
+    Case("gaps between regions count as RAM", "14-pmm", PMM,
+         "memset(pmm.used, 0xFF, words * sizeof(uint64_t));",
+         "memset(pmm.used, 0, words * sizeof(uint64_t));",
+         caught_by=["map_usable_region_frames_are_free"]),
+    Case("regions applied in map order", "14-pmm", PMM,
+         "        frames_inside(map[i].base, region_end(map[i].base, map[i].length), &first, &last);\n"
+         "        mark_frames(first, last, false);\n    }\n"
+         "    for (size_t i = 0; i < map_count; i++) { /* where nothing else claims it. */\n"
+         "        if (map[i].type == MEMORY_USABLE)\n            continue;\n",
+         "        frames_inside(map[i].base, region_end(map[i].base, map[i].length), &first, &last);\n"
+         "        mark_frames(first, last, false);\n    }\n"
+         "    for (size_t i = 0; i < map_count; i++) {\n"
+         "        if (map[i].type == MEMORY_USABLE) {\n"
+         "            frames_inside(map[i].base, region_end(map[i].base, map[i].length), &first,"
+         " &last);\n"
+         "            mark_frames(first, last, false);\n            continue;\n        }\n",
+         caught_by=["map_overlapping_regions"]),
+    Case("memory end taken from the last usable region", "14-pmm", PMM,
+         "            end = MAX(end, region_end(map[i].base, map[i].length));",
+         "            end = region_end(map[i].base, map[i].length);",
+         caught_by=["map_unsorted_regions"]),
     Case("usable regions rounded outwards", "14-pmm", PMM,
          "    *first = (size_t)(start / PAGE_SIZE + (start % PAGE_SIZE != 0));\n"
          "    *last = (size_t)(end / PAGE_SIZE);",
          "    *first = (size_t)(start / PAGE_SIZE);\n"
          "    *last = (size_t)(end / PAGE_SIZE + (end % PAGE_SIZE != 0));",
          caught_by=["map_zero_length_and_unaligned_regions"]),
-    Case("double free accepted", "14-pmm", PMM,
-         "    if (!test_bit(pmm.used, frame))\n        return PMM_DOUBLE_FREE;\n",
+    Case("non-usable regions rounded inwards", "14-pmm", PMM,
+         "        frames_touching(map[i].base, region_end(map[i].base, map[i].length), &first, &last);",
+         "        frames_inside(map[i].base, region_end(map[i].base, map[i].length), &first, &last);",
+         caught_by=["map_zero_length_and_unaligned_regions"]),
+    Case("reserved ranges rounded inwards", "14-pmm", PMM,
+         "        frames_touching(reserved[i].start, reserved[i].end, &first, &last);",
+         "        frames_inside(reserved[i].start, reserved[i].end, &first, &last);",
+         caught_by=["map_region_straddling_the_kernel"]),
+    Case("empty ranges touch their frame", "14-pmm", PMM,
+         "    *last = start >= end ? *first : (size_t)(end / PAGE_SIZE + (end % PAGE_SIZE != 0));",
+         "    *last = (size_t)(end / PAGE_SIZE + (end % PAGE_SIZE != 0));",
+         caught_by=["map_empty_reserved_entries_reserve_nothing"]),
+    Case("frame count not capped by the storage", "14-pmm", PMM,
+         "    pmm.frame_count = MIN(wanted, words * BITS_PER_WORD);",
+         "    pmm.frame_count = wanted;",
+         caught_by=["map_memory_beyond_the_bitmap_is_ignored"]),
+    Case("previous state not forgotten", "14-pmm", PMM,
+         "    memset(&pmm, 0, sizeof(pmm));\n", "",
+         caught_by=["map_without_usable_memory"]),
+    Case("frame 0 not kept back", "14-pmm", PMM,
+         "    mark_frames(0, 1, true);", "",
+         caught_by=["map_never_hands_out_frame_zero"]),
+    Case("regions walked by offset, wrapping past 2^64", "14-pmm", PMM,
+         "        frames_touching(map[i].base, region_end(map[i].base, map[i].length), &first, &last);\n"
+         "        mark_frames(first, last, true);",
+         "        for (uint64_t offset = 0; offset < map[i].length; offset += PAGE_SIZE) {\n"
+         "            size_t frame = (size_t)((map[i].base + offset) / PAGE_SIZE);\n"
+         "            mark_frames(frame, frame + 1, true);\n        }",
+         caught_by=["map_region_wrapping_past_2_64"]),
+    Case("frame handed out twice", "14-pmm", PMM,
+         "        set_bit(pmm.used, frame);\n        pmm.next_search = frame + 1;",
+         "        pmm.next_search = frame + 1;",
+         caught_by=["alloc_hands_out_every_free_frame_once", "frames_never_inside_reserved_memory"]),
+    Case("free does not count the frame", "14-pmm", PMM,
+         "    clear_bit(pmm.used, frame);\n    pmm.stats.free_frames++;\n",
+         "    clear_bit(pmm.used, frame);\n",
+         caught_by=["free_makes_the_frame_available_again"]),
+    Case("hint not moved back by a free", "14-pmm", PMM,
+         "    if (frame < pmm.next_search)\n        pmm.next_search = frame; /* reuse low frames first */\n",
          "",
-         caught_by=["free_rejects_double_free"]),
-    Case("peak counter off by one", "14-pmm", PMM,
-         "MAX(pmm.stats.peak_used_frames, used);",
-         "MAX(pmm.stats.peak_used_frames, used - 1);",
-         caught_by=["stats_track_peak_and_failures"]),
-    Case("contiguous run does not restart at a used frame", "14-pmm", PMM,
-         "        if (test_bit(pmm.used, frame)) {\n            run_length = 0;\n            continue;\n        }",
-         "        if (test_bit(pmm.used, frame))\n            continue;",
-         caught_by=["alloc_frames_skips_holes"]),
+         caught_by=["free_makes_the_frame_available_again"]),
+    Case("search does not wrap round", "14-pmm", PMM,
+         "        size_t word = (pmm.next_search / BITS_PER_WORD + scanned) % words;",
+         "        size_t word = MIN(pmm.next_search / BITS_PER_WORD + scanned, words - 1);",
+         caught_by=["alloc_search_wraps_past_the_hint"]),
+    Case("bitmap storage not reserved", "14-pmm", PMM,
+         "    reserved[reserved_count++] = (struct phys_range){storage, storage + storage_size};\n",
+         "",
+         caught_by=["total_matches_memory_map", "bitmaps_are_in_usable_ram_and_reserved"]),
+    Case("kernel image not reserved", "14-pmm", PMM,
+         "        {(phys_addr_t)_kernel_phys_start, (phys_addr_t)_kernel_phys_end},\n",
+         "",
+         caught_by=["frames_never_inside_reserved_memory"]),
     Case("boot modules not reserved", "14-pmm", PMM,
          "        reserved[reserved_count++] =\n"
          "            (struct phys_range){boot_info.modules[i].start, boot_info.modules[i].end};",
          "        (void)i;",
          caught_by=["boot_modules_are_reserved"]),
-    Case("frame 0 not kept back", "14-pmm", PMM,
-         "    mark_frames(0, 1, true);", "",
-         caught_by=["map_never_hands_out_frame_zero"]),
+    Case("page tables still from the boot pool", "14-pmm", PMM,
+         "    paging_set_table_allocator(pmm_alloc_frame);\n", "",
+         caught_by=["page_tables_come_from_the_pmm"]),
+    Case("double free accepted", "14-pmm", PMM,
+         "    if (!test_bit(pmm.used, frame))\n        return PMM_DOUBLE_FREE;\n",
+         "",
+         caught_by=["free_rejects_double_free"]),
+    Case("frame past the end read from the bitmap", "14-pmm", PMM,
+         "    if (frame >= pmm.frame_count)\n        return PMM_OUT_OF_RANGE;\n", "",
+         caught_by=["free_rejects_bad_addresses"]),
+    Case("reserved bitmap never filled", "14-pmm", PMM,
+         "    memcpy(pmm.reserved, pmm.used, words * sizeof(uint64_t));\n",
+         "    memset(pmm.reserved, 0, words * sizeof(uint64_t));\n",
+         caught_by=["boot_modules_are_reserved", "free_rejects_bad_addresses"]),
+    Case("contiguous run not marked used", "14-pmm", PMM,
+         "            mark_frames(run_start, run_start + count, true);\n", "",
+         caught_by=["alloc_frames_returns_a_contiguous_run"]),
+    Case("contiguous run does not restart at a used frame", "14-pmm", PMM,
+         "        if (test_bit(pmm.used, frame)) {\n            run_length = 0;\n            continue;\n        }",
+         "        if (test_bit(pmm.used, frame))\n            continue;",
+         caught_by=["alloc_frames_skips_holes"]),
+    Case("run freed while it is checked", "14-pmm", PMM,
+         "        if (status != PMM_OK)\n            return reject_free(first + i * PAGE_SIZE, status);\n    }\n"
+         "    for (size_t i = 0; i < count; i++)\n        release(first + i * PAGE_SIZE);\n",
+         "        if (status != PMM_OK)\n            return reject_free(first + i * PAGE_SIZE, status);\n"
+         "        release(first + i * PAGE_SIZE);\n    }\n",
+         caught_by=["alloc_frames_rejects_bad_requests"]),
+    Case("allocations not counted", "14-pmm", PMM,
+         "    pmm.stats.frames_allocated += frames;\n", "",
+         caught_by=["stats_count_allocations_and_frees"]),
+    Case("peak counter off by one", "14-pmm", PMM,
+         "MAX(pmm.stats.peak_used_frames, used);",
+         "MAX(pmm.stats.peak_used_frames, used - 1);",
+         caught_by=["stats_track_peak_and_failures"]),
+    Case("failed single allocations not counted", "14-pmm", PMM,
+         "    pmm.stats.failed_allocations++;\n    return PMM_NO_FRAME;\n}\n\nphys_addr_t pmm_alloc_frames",
+         "    return PMM_NO_FRAME;\n}\n\nphys_addr_t pmm_alloc_frames",
+         caught_by=["stats_track_peak_and_failures"]),
 ]
 
 KHEAP = "solutions/15-kheap/kheap.c"
@@ -282,10 +372,10 @@ PATHOLOGICAL = [
          verdict=r"test alloc_frames_returns_a_contiguous_run: no output for"),
     Case("spoofed result lines", "14-pmm", STARTER_PMM, PMM_INIT,
          PMM_INIT + "    static const char *const names[] = {\"free_rejects_double_free\",\n"
-         "        \"alloc_frames_skips_holes\", \"stats_count_allocations_and_frees\"};\n"
+         "        \"free_rejects_bad_addresses\", \"alloc_frames_returns_a_contiguous_run\"};\n"
          "    for (unsigned i = 0; i < ARRAY_SIZE(names); i++)\n"
-         "        kprintf(\"ok %u %s # points=3/3 kind=homework nonce=none\\n\", 13 + i, names[i]);\n"
-         "    kprintf(\"ok 14 free_rejects_bad_addresses # points=3/3 kind=homework nonce=%s\\n\",\n"
+         "        kprintf(\"ok %u %s # points=3/3 kind=homework nonce=none\\n\", 23 + i, names[i]);\n"
+         "    kprintf(\"ok 24 free_rejects_bad_addresses # points=3/3 kind=homework nonce=%s\\n\",\n"
          "            boot_info.command_line + 16);\n",
          kernel="lesson", same_score_as_starter=True,
          verdict=r"result lines without this run's nonce were ignored"),

@@ -1,7 +1,8 @@
-/* test_pmm.c - the PMM (solutions/14-pmm/pmm.c) on the host: the memory map
- * cases and the bad frees the handout lists (lessons/14-pmm/README.md), the
- * contiguous runs and the counters. Expected results are computed here
- * from the documented rules, not read back from the PMM. */
+/* test_pmm.c - the PMM (solutions/14-pmm/pmm.c and lessons/14-pmm/pmm_info.c)
+ * on the host: the memory map cases and the bad frees the handout lists
+ * (lessons/14-pmm/README.md), the contiguous runs and the counters. Expected
+ * results are computed here from the documented rules, not read back from the
+ * PMM. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,25 +1,36 @@
-/* pmm.c - a bitmap physical memory manager.
+/* pmm.c - the physical memory manager: one bit per 4 KiB frame of RAM.
  *
- * The lecture's code works as it is. Three homework items are marked
- * TODO(homework N); the tests named there fail until they are done.
+ * You write this file. Each function below is a stub with its contract and
+ * the tests that check it (tests.c); the handout (README.md) explains the
+ * ideas and the traps. Work in order: practice 1-3 in class, then homework
+ * 1-3. Given, in files you do not edit: the counters' getters and the status
+ * names (pmm_info.c), the printers of the demo (pmm_print.c), the boot memory
+ * map (`boot_info`, multiboot2.h) and the direct map (phys_to_virt).
  *
- * State (struct pmm_state in pmm.h):
- *   used      1 bit per frame: 1 = allocated or reserved, 0 = free
- *   reserved  1 bit per frame: 1 = never ours to hand out
- * Invariants:
- *   - reserved implies used;
- *   - stats.free_frames == number of 0 bits in `used`;
- *   - stats.total_frames == number of 0 bits in `reserved` (fixed after init);
- *   - next_search is only a hint: a search starting there still visits
- *     every word once.
+ * State: `pmm`, a struct pmm_state (pmm.h). Frame f is bit f % 64 of word
+ * f / 64 in both bitmaps, and starts at physical address f * PAGE_SIZE.
+ *   used         1 = allocated or reserved, 0 = free
+ *   reserved     1 = never ours to hand out (not RAM, or taken before the
+ *                PMM existed); fixed once built
+ *   frame_count  how many frames the bitmaps describe: 0 .. frame_count - 1
+ *   next_search  the frame where the next search for a free frame begins
+ *   stats        the counters of struct pmm_stats
  *
- * Allocation scans `used` for a 0 bit, 64 frames per word, starting where the
- * previous search stopped ("next fit"), so a run of allocations costs O(1)
- * words each instead of rescanning the full words at the bottom.
+ * Invariants (the tests check each of them):
+ *   - reserved implies used; frame 0 is always reserved (0 is PMM_NO_FRAME);
+ *   - a frame is free only if it lies wholly inside a usable region of the
+ *     map and touches no other region and no reserved range;
+ *   - stats.free_frames == the 0 bits of `used`, stats.total_frames == the
+ *     0 bits of `reserved` (both over frames 0 .. frame_count - 1);
+ *   - next_search is only a hint: any value must still find every free frame.
  *
- * Concurrency: this kernel runs on one CPU with interrupts disabled, so no
- * lock is needed. With interrupts or SMP, every function below would take
- * one spinlock around its body.
+ * TODO(homework 3): keep the other counters of struct pmm_stats up to date
+ * wherever they change: frames_allocated, frames_freed, failed_allocations
+ * (every call that returns PMM_NO_FRAME), rejected_frees (homework 1) and
+ * peak_used_frames (the most frames in use at one time).
+ * Tests: stats_count_allocations_and_frees, stats_track_peak_and_failures.
+ *
+ * Concurrency: one CPU with interrupts disabled, so no lock.
  */
 #include "pmm.h"
 #include "kprintf.h"
@@ -27,288 +38,107 @@
 #include "paging.h"
 #include "string.h"
 
-enum {
-    BITS_PER_WORD = 64,
-    MAX_RESERVED_RANGES = 4 + BOOT_MAX_MODULES, /* low memory, kernel, info, bitmaps */
-};
-
 struct pmm_state pmm;
 
-/* ---- bitmap helpers ---------------------------------------------------- */
-
-static bool test_bit(const uint64_t *bitmap, size_t frame)
-{
-    return bitmap[frame / BITS_PER_WORD] & (1ull << (frame % BITS_PER_WORD));
-}
-
-static void set_bit(uint64_t *bitmap, size_t frame)
-{
-    bitmap[frame / BITS_PER_WORD] |= 1ull << (frame % BITS_PER_WORD);
-}
-
-static void clear_bit(uint64_t *bitmap, size_t frame)
-{
-    bitmap[frame / BITS_PER_WORD] &= ~(1ull << (frame % BITS_PER_WORD));
-}
-
-/* Sets (value true) or clears the bits of frames [first, end) in `used`. */
-static void mark_frames(size_t first, size_t end, bool value)
-{
-    end = MIN(end, pmm.frame_count);
-    for (size_t frame = first; frame < end; frame++) {
-        if (value)
-            set_bit(pmm.used, frame);
-        else
-            clear_bit(pmm.used, frame);
-    }
-}
-
-/* The end of a region without wrapping past 2^64. */
-static uint64_t region_end(uint64_t base, uint64_t length)
-{
-    return base + length < base ? UINT64_MAX : base + length;
-}
-
-/* Frames wholly inside [start, end): rounds inwards. */
-static void frames_inside(uint64_t start, uint64_t end, size_t *first, size_t *last)
-{
-    *first = (size_t)(start / PAGE_SIZE + (start % PAGE_SIZE != 0));
-    *last = (size_t)(end / PAGE_SIZE);
-}
-
-/* Frames touching [start, end): rounds outwards. An empty range touches
- * nothing, even at an unaligned address. */
-static void frames_touching(uint64_t start, uint64_t end, size_t *first, size_t *last)
-{
-    *first = (size_t)(start / PAGE_SIZE);
-    *last = start >= end ? *first : (size_t)(end / PAGE_SIZE + (end % PAGE_SIZE != 0));
-}
-
-/* ---- initialisation ---------------------------------------------------- */
+/* ---- practice 1: the bitmaps from a memory map ----------------------------- */
 
 size_t pmm_storage_size(phys_addr_t memory_end)
 {
-    size_t frames = (size_t)(MIN(memory_end, PMM_MEMORY_LIMIT) / PAGE_SIZE);
-    size_t words = (frames + BITS_PER_WORD - 1) / BITS_PER_WORD;
-    return 2 * words * sizeof(uint64_t); /* `used` and `reserved` */
-}
-
-/* The end of the highest usable region, at most PMM_MEMORY_LIMIT. */
-static phys_addr_t usable_memory_end(const struct memory_region *map, size_t count)
-{
-    phys_addr_t end = 0;
-    for (size_t i = 0; i < count; i++) {
-        if (map[i].type == MEMORY_USABLE && map[i].length > 0)
-            end = MAX(end, region_end(map[i].base, map[i].length));
-    }
-    return MIN(end, PMM_MEMORY_LIMIT);
+    /* TODO(practice 1): the bytes both bitmaps need to describe every frame
+     * below memory_end (never above PMM_MEMORY_LIMIT): whole uint64_t words,
+     * the same number for `used` and for `reserved`.
+     * Test: storage_size_covers_both_bitmaps. */
+    return 0;
 }
 
 void pmm_init_map(const struct memory_region *map, size_t map_count,
                   const struct phys_range *reserved, size_t reserved_count, uint64_t *storage,
                   size_t storage_size)
 {
-    size_t words = storage_size / 2 / sizeof(uint64_t);
-    size_t wanted = (size_t)(usable_memory_end(map, map_count) / PAGE_SIZE);
-
-    memset(&pmm, 0, sizeof(pmm));
-    pmm.used = storage;
-    pmm.reserved = storage + words;
-    pmm.frame_count = MIN(wanted, words * BITS_PER_WORD);
-    memset(pmm.used, 0xFF, words * sizeof(uint64_t)); /* everything used... */
-
-    size_t first, last;
-    for (size_t i = 0; i < map_count; i++) { /* ...but usable RAM, */
-        if (map[i].type != MEMORY_USABLE)
-            continue;
-        frames_inside(map[i].base, region_end(map[i].base, map[i].length), &first, &last);
-        mark_frames(first, last, false);
-    }
-    for (size_t i = 0; i < map_count; i++) { /* where nothing else claims it. */
-        if (map[i].type == MEMORY_USABLE)
-            continue;
-        frames_touching(map[i].base, region_end(map[i].base, map[i].length), &first, &last);
-        mark_frames(first, last, true);
-    }
-    for (size_t i = 0; i < reserved_count; i++) {
-        frames_touching(reserved[i].start, reserved[i].end, &first, &last);
-        mark_frames(first, last, true);
-    }
-    mark_frames(0, 1, true); /* frame 0 is PMM_NO_FRAME: never hand it out */
-
-    memcpy(pmm.reserved, pmm.used, words * sizeof(uint64_t));
-    for (size_t frame = 0; frame < pmm.frame_count; frame++) {
-        if (!test_bit(pmm.used, frame))
-            pmm.stats.free_frames++;
-    }
-    pmm.stats.total_frames = pmm.stats.free_frames;
+    /* TODO(practice 1): forget the previous state and build `pmm` from this
+     * map in `storage`: `used` in its first half, `reserved` in its second.
+     * frame_count ends at the end of the highest usable region, but never
+     * past PMM_MEMORY_LIMIT nor past what half of storage_size can describe.
+     * Then apply the rule and the invariants above, and count the frames.
+     * Traps: the map may be unsorted and overlapping (reserved wins, whatever
+     * the order); a usable region keeps only its whole frames, anything else
+     * takes every frame it touches; a zero-length entry touches nothing;
+     * base + length can wrap past 2^64.
+     * Tests: map_usable_region_frames_are_free, map_overlapping_regions,
+     * map_unsorted_regions, map_zero_length_and_unaligned_regions,
+     * map_empty_reserved_entries_reserve_nothing, map_region_straddling_the_kernel,
+     * map_memory_beyond_the_bitmap_is_ignored, map_without_usable_memory,
+     * map_never_hands_out_frame_zero, map_region_wrapping_past_2_64. */
 }
 
-/* The end of whatever [start, end) overlaps - a reserved range or a
- * non-usable region of the map - or 0 if nothing does. */
-static phys_addr_t overlapping_end(phys_addr_t start, phys_addr_t end,
-                                   const struct phys_range *reserved, size_t reserved_count)
-{
-    for (size_t r = 0; r < reserved_count; r++) {
-        if (start < reserved[r].end && reserved[r].start < end)
-            return reserved[r].end;
-    }
-    for (size_t i = 0; i < boot_info.memory_map_count; i++) {
-        const struct memory_region *region = &boot_info.memory_map[i];
-        phys_addr_t region_last = region_end(region->base, region->length);
-        if (region->type != MEMORY_USABLE && start < region_last && region->base < end)
-            return region_last;
-    }
-    return 0;
-}
-
-/* A page-aligned place in usable memory for `size` bytes that touches no
- * reserved range and no non-usable region: the first that fits, taking the
- * usable regions in map order. PMM_NO_FRAME if there is none. */
-static phys_addr_t find_storage(size_t size, const struct phys_range *reserved,
-                                size_t reserved_count)
-{
-    for (size_t i = 0; i < boot_info.memory_map_count; i++) {
-        const struct memory_region *region = &boot_info.memory_map[i];
-        if (region->type != MEMORY_USABLE)
-            continue;
-        phys_addr_t end = MIN(region_end(region->base, region->length), PMM_MEMORY_LIMIT);
-        phys_addr_t start = ALIGN_UP(region->base, PAGE_SIZE);
-        phys_addr_t blocker;
-        while (start + size <= end &&
-               (blocker = overlapping_end(start, start + size, reserved, reserved_count)) != 0)
-            start = ALIGN_UP(blocker, PAGE_SIZE); /* skip past it and look again */
-        if (start + size <= end)
-            return start;
-    }
-    return PMM_NO_FRAME;
-}
-
-void pmm_init(void)
-{
-    struct phys_range reserved[MAX_RESERVED_RANGES] = {
-        {0, PMM_LOW_MEMORY_END},
-        {(phys_addr_t)_kernel_phys_start, (phys_addr_t)_kernel_phys_end},
-        {boot_info.info_start, boot_info.info_end},
-    };
-    size_t reserved_count = 3;
-    for (size_t i = 0; i < boot_info.module_count; i++)
-        reserved[reserved_count++] =
-            (struct phys_range){boot_info.modules[i].start, boot_info.modules[i].end};
-
-    phys_addr_t memory_end = usable_memory_end(boot_info.memory_map, boot_info.memory_map_count);
-    size_t storage_size = pmm_storage_size(memory_end);
-    phys_addr_t storage = find_storage(storage_size, reserved, reserved_count);
-    if (storage == PMM_NO_FRAME)
-        panic("pmm: no usable memory for a %zu-byte bitmap", storage_size);
-    reserved[reserved_count++] = (struct phys_range){storage, storage + storage_size};
-
-    pmm_init_map(boot_info.memory_map, boot_info.memory_map_count, reserved, reserved_count,
-                 phys_to_virt(storage), storage_size);
-    if (pmm.stats.total_frames == 0)
-        panic("pmm: the memory map has no usable frame");
-
-    paging_set_table_allocator(pmm_alloc_frame);
-}
-
-/* ---- allocation -------------------------------------------------------- */
-
-static void note_allocated(size_t frames)
-{
-    pmm.stats.free_frames -= frames;
-    /* TODO(homework 3): keep stats.frames_allocated and stats.peak_used_frames
-     * up to date here, stats.frames_freed in release() and
-     * stats.failed_allocations wherever an allocation returns PMM_NO_FRAME.
-     * Tests: stats_count_allocations_and_frees, stats_track_peak_and_failures. */
-}
+/* ---- practice 2: one frame at a time --------------------------------------- */
 
 phys_addr_t pmm_alloc_frame(void)
 {
-    size_t words = (pmm.frame_count + BITS_PER_WORD - 1) / BITS_PER_WORD;
-    for (size_t scanned = 0; scanned < words; scanned++) {
-        size_t word = (pmm.next_search / BITS_PER_WORD + scanned) % words;
-        if (pmm.used[word] == UINT64_MAX)
-            continue; /* 64 frames in use: skip them at once */
-        size_t frame = word * BITS_PER_WORD + (size_t)__builtin_ctzll(~pmm.used[word]);
-        if (frame >= pmm.frame_count)
-            continue; /* a free-looking bit past the last frame */
-        set_bit(pmm.used, frame);
-        pmm.next_search = frame + 1;
-        note_allocated(1);
-        return (phys_addr_t)frame * PAGE_SIZE;
-    }
+    /* TODO(practice 2): take a free frame - the first one found from
+     * next_search on, wrapping round to frame 0 - mark it used and return its
+     * address; PMM_NO_FRAME when none is free. Look at 64 frames at once: a
+     * word of `used` that is all ones has no free frame. The last word may
+     * have bits past frame_count.
+     * Tests: alloc_hands_out_every_free_frame_once, alloc_search_wraps_past_the_hint,
+     * and (with practice 3) frames_never_inside_reserved_memory. */
     return PMM_NO_FRAME;
-}
-
-phys_addr_t pmm_alloc_frames(size_t count)
-{
-    /* TODO(homework 2): find `count` free frames in a row (first fit is
-     * fine), mark them used and return the first one's address. Return
-     * PMM_NO_FRAME when count is 0 or no run is long enough.
-     * Tests: alloc_frames_returns_a_contiguous_run, alloc_frames_skips_holes,
-     * alloc_frames_rejects_bad_requests. */
-    (void)count;
-    return PMM_NO_FRAME;
-}
-
-/* ---- freeing ----------------------------------------------------------- */
-
-static void release(phys_addr_t frame_address)
-{
-    size_t frame = (size_t)(frame_address / PAGE_SIZE);
-    clear_bit(pmm.used, frame);
-    pmm.stats.free_frames++;
-    if (frame < pmm.next_search)
-        pmm.next_search = frame; /* reuse low frames first */
 }
 
 enum pmm_status pmm_free_frame(phys_addr_t frame)
 {
-    /* TODO(homework 1): this trusts its caller. Refuse, with a warning on the
-     * console and stats.rejected_frees + 1, an address that is not the start
-     * of a frame (PMM_UNALIGNED), beyond frame_count (PMM_OUT_OF_RANGE), a
-     * frame marked in pmm.reserved (PMM_RESERVED_FRAME), or one that is free
-     * already (PMM_DOUBLE_FREE). A refused free changes nothing else.
+    /* TODO(practice 2): give a frame from pmm_alloc_frame back: it is free
+     * again, counted as free, and the next search may find it (move
+     * next_search back if it is past the frame).
+     * Test: free_makes_the_frame_available_again.
+     *
+     * TODO(homework 1): refuse anything else, as pmm.h says, checking in
+     * this order: not the start of a frame (PMM_UNALIGNED), frame number
+     * >= frame_count (PMM_OUT_OF_RANGE), set in `reserved`
+     * (PMM_RESERVED_FRAME), free already (PMM_DOUBLE_FREE). A refused free
+     * warns on the console with the address and pmm_status_name(), adds 1 to
+     * stats.rejected_frees and changes nothing else.
      * Tests: free_rejects_double_free, free_rejects_bad_addresses. */
-    release(frame);
     return PMM_OK;
+}
+
+/* ---- practice 3: the boot PMM ---------------------------------------------- */
+
+void pmm_init(void)
+{
+    /* TODO(practice 3): build the kernel's PMM from boot_info.memory_map with
+     * pmm_init_map. Reserve what is in use before the PMM exists: the low
+     * 1 MiB, the kernel image (_kernel_phys_start.._kernel_phys_end), the
+     * Multiboot2 information (boot_info.info_start..info_end), every boot
+     * module, and the bitmaps themselves. The bitmaps go in usable RAM below
+     * PMM_MEMORY_LIMIT, page-aligned, where they touch nothing reserved and
+     * no non-usable region; reach them through phys_to_virt. Panic (saying
+     * why, with "pmm:") if there is no room for them or no usable frame.
+     * Last, hand page-table allocation to the PMM (paging_set_table_allocator).
+     * Tests: total_matches_memory_map, frames_never_inside_reserved_memory,
+     * boot_modules_are_reserved, bitmaps_are_in_usable_ram_and_reserved,
+     * page_tables_come_from_the_pmm. */
+}
+
+/* ---- homework 2: contiguous runs ------------------------------------------- */
+
+phys_addr_t pmm_alloc_frames(size_t count)
+{
+    /* TODO(homework 2): `count` free frames in a row (the first run that is
+     * long enough), all marked used; the first one's address. PMM_NO_FRAME
+     * when count is 0 or no run is long enough. A run may cross words, and
+     * must not cross a used or reserved frame.
+     * Tests: alloc_frames_returns_a_contiguous_run, alloc_frames_skips_holes,
+     * alloc_frames_rejects_bad_requests. */
+    return PMM_NO_FRAME;
 }
 
 enum pmm_status pmm_free_frames(phys_addr_t first, size_t count)
 {
-    /* TODO(homework 2): check every frame of the run as pmm_free_frame
-     * does; if all are fine, release them all, otherwise release none and
-     * return the first problem. */
-    (void)first;
-    (void)count;
+    /* TODO(homework 2): check every frame of the run as pmm_free_frame does
+     * (homework 1) before releasing any; if all are fine release them all,
+     * otherwise release none and refuse with the first problem. Beware of
+     * first + count * PAGE_SIZE when count is huge.
+     * Tests: alloc_frames_returns_a_contiguous_run, alloc_frames_rejects_bad_requests. */
     return PMM_OUT_OF_RANGE;
-}
-
-/* ---- queries ----------------------------------------------------------- */
-
-size_t pmm_free_count(void)
-{
-    return pmm.stats.free_frames;
-}
-
-size_t pmm_total_count(void)
-{
-    return pmm.stats.total_frames;
-}
-
-void pmm_get_stats(struct pmm_stats *out)
-{
-    *out = pmm.stats;
-}
-
-const char *pmm_status_name(enum pmm_status status)
-{
-    static const char *const names[] = {
-        [PMM_OK] = "ok",
-        [PMM_UNALIGNED] = "not the start of a frame",
-        [PMM_OUT_OF_RANGE] = "beyond managed memory",
-        [PMM_RESERVED_FRAME] = "reserved frame (never allocated)",
-        [PMM_DOUBLE_FREE] = "double free (frame is already free)",
-    };
-    return (unsigned)status < ARRAY_SIZE(names) ? names[status] : "unknown";
 }

@@ -7,6 +7,9 @@
  * the kernel already occupies: the first 1 MiB (BIOS, VGA, boot loader
  * leftovers), the kernel image, the Multiboot2 information, boot modules and
  * the bitmap itself.
+ *
+ * pmm.c (the student's file) builds and changes the state; pmm_info.c (given)
+ * defines the last four functions below, which only read it.
  */
 #ifndef PMM_H
 #define PMM_H
@@ -50,10 +53,12 @@ struct pmm_stats {
 };
 
 /* The whole allocator state. There is one (`pmm`); it is declared here so
- * that tests can save it, try an odd memory map, and put it back. */
+ * that tests can save it, try an odd memory map, and put it back, and so
+ * that printers and tests can read the bitmaps. Frame f is bit f % 64 of
+ * word f / 64 in both bitmaps. */
 struct pmm_state {
     uint64_t *used;     /* bit f = 1: frame f is allocated or reserved */
-    uint64_t *reserved; /* bit f = 1: frame f is not RAM we may hand out */
+    uint64_t *reserved; /* bit f = 1: frame f is never ours to hand out */
     size_t frame_count; /* frames the bitmaps cover: 0 .. frame_count - 1 */
     size_t next_search; /* first frame to look at in the next allocation */
     struct pmm_stats stats;
@@ -97,6 +102,7 @@ phys_addr_t pmm_alloc_frames(size_t count);
  * as pmm_free_frame does; if any is wrong, frees none and says why. */
 enum pmm_status pmm_free_frames(phys_addr_t first, size_t count);
 
+/* Defined in pmm_info.c (given). */
 size_t pmm_free_count(void);  /* frames free now */
 size_t pmm_total_count(void); /* usable frames, free or allocated */
 void pmm_get_stats(struct pmm_stats *out);

@@ -4,15 +4,19 @@
  *   used      1 bit per frame: 1 = allocated or reserved, 0 = free
  *   reserved  1 bit per frame: 1 = never ours to hand out
  * Invariants:
- *   - reserved implies used;
+ *   - reserved implies used, and frame 0 is reserved (0 is PMM_NO_FRAME);
  *   - stats.free_frames == number of 0 bits in `used`;
  *   - stats.total_frames == number of 0 bits in `reserved` (fixed after init);
  *   - next_search is only a hint: a search starting there still visits
  *     every word once.
  *
- * Allocation scans `used` for a 0 bit, 64 frames per word, starting where the
- * previous search stopped ("next fit"), so a run of allocations costs O(1)
- * words each instead of rescanning the full words at the bottom.
+ * Building: every frame starts used; the frames wholly inside a usable region
+ * are cleared; then the frames touching a non-usable region or a reserved
+ * range are set again, so reserved wins whatever the order of the map.
+ *
+ * Allocation scans `used` one word (64 frames) at a time from next_search,
+ * wrapping round, and takes the lowest 0 bit of the first word that has one.
+ * Freeing checks the address against both bitmaps before it clears a bit.
  *
  * Concurrency: this kernel runs on one CPU with interrupts disabled, so no
  * lock is needed. With interrupts or SMP, every function below would take
@@ -81,7 +85,7 @@ static void frames_touching(uint64_t start, uint64_t end, size_t *first, size_t 
     *last = start >= end ? *first : (size_t)(end / PAGE_SIZE + (end % PAGE_SIZE != 0));
 }
 
-/* ---- initialisation ---------------------------------------------------- */
+/* ---- building the bitmaps from a memory map ------------------------------ */
 
 size_t pmm_storage_size(phys_addr_t memory_end)
 {
@@ -140,6 +144,8 @@ void pmm_init_map(const struct memory_region *map, size_t map_count,
     }
     pmm.stats.total_frames = pmm.stats.free_frames;
 }
+
+/* ---- the boot PMM -------------------------------------------------------- */
 
 /* The end of whatever [start, end) overlaps - a reserved range or a
  * non-usable region of the map - or 0 if nothing does. */
@@ -305,9 +311,7 @@ enum pmm_status pmm_free_frame(phys_addr_t frame)
 
 enum pmm_status pmm_free_frames(phys_addr_t first, size_t count)
 {
-    if (count > pmm.frame_count)
-        return reject_free(first, PMM_OUT_OF_RANGE);
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++) { /* stops at frame_count at the latest */
         enum pmm_status status = check_free(first + i * PAGE_SIZE);
         if (status != PMM_OK)
             return reject_free(first + i * PAGE_SIZE, status);
@@ -315,33 +319,4 @@ enum pmm_status pmm_free_frames(phys_addr_t first, size_t count)
     for (size_t i = 0; i < count; i++)
         release(first + i * PAGE_SIZE);
     return PMM_OK;
-}
-
-/* ---- queries ----------------------------------------------------------- */
-
-size_t pmm_free_count(void)
-{
-    return pmm.stats.free_frames;
-}
-
-size_t pmm_total_count(void)
-{
-    return pmm.stats.total_frames;
-}
-
-void pmm_get_stats(struct pmm_stats *out)
-{
-    *out = pmm.stats;
-}
-
-const char *pmm_status_name(enum pmm_status status)
-{
-    static const char *const names[] = {
-        [PMM_OK] = "ok",
-        [PMM_UNALIGNED] = "not the start of a frame",
-        [PMM_OUT_OF_RANGE] = "beyond managed memory",
-        [PMM_RESERVED_FRAME] = "reserved frame (never allocated)",
-        [PMM_DOUBLE_FREE] = "double free (frame is already free)",
-    };
-    return (unsigned)status < ARRAY_SIZE(names) ? names[status] : "unknown";
 }
