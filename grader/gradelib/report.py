@@ -162,7 +162,7 @@ def rerun_hints(result):
     lines = [f"  {test.name}: {reproduce_hint(result, test)}" for test in failed[:MAX_HINTS]]
     if len(failed) > MAX_HINTS:
         lines.append(f"  ... and {len(failed) - MAX_HINTS} more failed tests: the same command "
-                     "with ONLY=NAME reruns any of them")
+                     "with ONLY set to a test's name reruns it")
     return lines
 
 
