@@ -9,6 +9,7 @@ import sys
 from xml.etree import ElementTree
 
 from .runner import BUILD, kernel_elf
+from .submission import HIDDEN_TEST_PREFIX
 
 
 KERNEL_ADDRESS = re.compile(r"0x(ffffffff8[0-9a-f]{7})\b")
@@ -180,11 +181,15 @@ def reproduce_hint(result, test):
 
 
 def build_errors(results):
-    """The compiler's messages, once per distinct log: for the top-level output."""
+    """The compiler's messages, once per distinct log: for the top-level
+    output, which students see at once (so a hidden test's lines are not)."""
     logs = {}
     for result in results:
         if not result.built and not result.skipped:
-            logs.setdefault(result.build_log, []).append(result.kernel)
+            log = "\n".join("(a line about an instructor's hidden test)"
+                            if HIDDEN_TEST_PREFIX in line else line
+                            for line in result.build_log.splitlines())
+            logs.setdefault(log, []).append(result.kernel)
     return [f"{' and '.join(kernels)} did not compile:\n{log}" for log, kernels in logs.items()]
 
 
