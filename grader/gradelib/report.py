@@ -258,7 +258,9 @@ def junit_xml(results):
         for test in sorted(result.tests.values(), key=lambda t: t.number or 1 << 30):
             case = ElementTree.SubElement(suite, "testcase", classname=result.lesson,
                                           name=test_name(result, test))
-            if not test.passed:
+            if result.skipped:
+                ElementTree.SubElement(case, "skipped", message=result.skipped)
+            elif not test.passed:
                 failures += 1
                 failure = ElementTree.SubElement(case, "failure", message=test.status,
                                                  type=test.kind)

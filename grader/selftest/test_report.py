@@ -55,7 +55,8 @@ class ReasonTest(unittest.TestCase):
 
     def test_a_hang_says_how_the_boot_ended(self):
         hung = test("t", status="hung", output=[
-            "kheap: note", "no output for 1.2 s of the emulator's CPU time (1.3 s) after '# RUN 3 t'"])
+            "kheap: note",
+            "no output for 1.2 s of the emulator's CPU time (1.3 s) after '# RUN 3 t'"])
         self.assertTrue(report.first_problem(hung).startswith("no output for 1.2 s"))
 
 
@@ -80,7 +81,8 @@ class HintTest(unittest.TestCase):
 
     def test_a_skipped_bonus_kernel_is_one_line(self):
         skipped = kernel([test(f"fl{i}", "bonus", status="skipped") for i in range(18)],
-                         "lesson15-freelist", "freelist", skipped="kheap_freelist.c is the starter's")
+                         "lesson15-freelist", "freelist",
+                         skipped="kheap_freelist.c is the starter's")
         table = report.render_table([kernel([test("a")]), skipped], "s", "qemu")
         self.assertEqual(sum("freelist" in line for line in table.splitlines()), 1)
         self.assertNotIn("SKIPPED", table)
@@ -117,7 +119,8 @@ class CsvTest(unittest.TestCase):
                     kernel([test("fl", "bonus", status=freelist_status, number=1)],
                            "lesson15-freelist", "freelist")]
         graded = [("ann", results("passed"), ["kheap.c taken from ann/kheap.c"]),
-                  ("ben", results("failed", "hung"), [submission.MISSING_NOTE + "kheap_freelist.c"]),
+                  ("ben", results("failed", "hung"),
+                   [submission.MISSING_NOTE + "kheap_freelist.c"]),
                   ("cat", None, ["refused: kheap.c includes /etc/passwd"])]
         with tempfile.TemporaryDirectory() as scratch:
             path = Path(scratch) / "grades.csv"

@@ -8,7 +8,10 @@
                               the bonus); with the seconds it took
   hung_test_seconds           what one hung test adds: a submission with
                               three hanging tests against the reference
-                              submission, graded one after the other, / 3
+                              submission, graded one after the other, / 3;
+  hung_test_cpu_seconds       the same in CPU time of the grader and all it
+                              runs (QEMU, grub-mkrescue, make): what it costs
+                              on an idle machine, whatever the load now
   hang_ratio                  the same two: hanging time / reference time
   loaded_reference            the reference (every lesson) graded while two
                               `yes > /dev/null` keep both cores busy, under
@@ -19,6 +22,7 @@ Wall-clock figures: they depend on the machine and on what else runs."""
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -43,11 +47,17 @@ def submission(folder, hanging=False, bonus=True):
         shutil.copyfile(ROOT / "solutions/15-kheap/kheap_freelist.c", folder / "kheap_freelist.c")
 
 
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def grade(*arguments):
-    started = time.monotonic()
+    """(wall-clock seconds, CPU seconds, the finished process) of one grader run."""
+    started, cpu = time.monotonic(), children_cpu()
     result = subprocess.run([sys.executable, str(ROOT / "grader/grade"), *arguments],
                             capture_output=True, text=True)
-    return time.monotonic() - started, result
+    return time.monotonic() - started, children_cpu() - cpu, result
 
 
 def class_figures(jobs):
@@ -56,7 +66,7 @@ def class_figures(jobs):
     for number in range(CLASS_SIZE):
         submission(klass / f"student{number:02}", hanging=number < HANGING,
                    bonus=number % 2 == 0)
-    seconds, result = grade("--batch", str(klass), "--csv", str(BENCH / "class.csv"), "--logs",
+    seconds, _, result = grade("--batch", str(klass), "--csv", str(BENCH / "class.csv"), "--logs",
                             str(BENCH / "class-logs"), "-j", str(jobs), "15")
     hung = sum("HUNG" in line for line in result.stdout.splitlines())
     return {"class_size": CLASS_SIZE, "class_jobs": jobs, "class_seconds": round(seconds, 1),
@@ -69,13 +79,16 @@ def hang_figures():
     for folder, hangs in ((reference, False), (hanging, True)):
         shutil.rmtree(folder, ignore_errors=True)
         submission(folder, hanging=hangs)
-    reference_seconds, _ = grade("--submission", str(reference), "15")
-    hanging_seconds, result = grade("--submission", str(hanging), "15")
-    hangs = result.stdout.count("  HUNG  ")
+    reference_seconds, reference_cpu, _ = grade("--submission", str(reference), "15")
+    hanging_seconds, hanging_cpu, result = grade("--submission", str(hanging), "15")
+    hangs = max(1, result.stdout.count("  HUNG  "))
     return {"reference_submission_seconds": round(reference_seconds, 2),
             "hanging_submission_seconds": round(hanging_seconds, 2), "hung_tests": hangs,
-            "hung_test_seconds": round((hanging_seconds - reference_seconds) / max(1, hangs), 2),
-            "hang_ratio": round(hanging_seconds / reference_seconds, 2)}
+            "hung_test_seconds": round((hanging_seconds - reference_seconds) / hangs, 2),
+            "hung_test_cpu_seconds": round((hanging_cpu - reference_cpu) / hangs, 2),
+            "hang_ratio": round(hanging_seconds / reference_seconds, 2),
+            "hang_ratio_cpu": round(hanging_cpu / reference_cpu, 2),
+            "load_average": round(os.getloadavg()[0], 1)}
 
 
 def loaded_reference():
@@ -84,7 +97,7 @@ def loaded_reference():
     try:
         verdicts = {}
         for emu in ("qemu", "bochs"):
-            seconds, result = grade("--solution", "--require-bonus", "--emu", emu, "-q")
+            seconds, _, result = grade("--solution", "--require-bonus", "--emu", emu, "-q")
             verdicts[emu] = {"seconds": round(seconds, 1), "full_marks": result.returncode == 0,
                              "scores": result.stdout.strip().splitlines()}
         return {"loaded_reference": verdicts}
@@ -105,7 +118,8 @@ def main():
     results = {**hang_figures(), **class_figures(args.jobs)}
     if not args.no_load:
         results.update(loaded_reference())
-    print(f"one hung test: {results['hung_test_seconds']:.2f} s "
+    print(f"one hung test: {results['hung_test_seconds']:.2f} s, "
+          f"{results['hung_test_cpu_seconds']:.2f} s of CPU "
           f"({results['hung_tests']} hung: {results['hanging_submission_seconds']:.1f} s against "
           f"the reference's {results['reference_submission_seconds']:.1f} s, "
           f"{results['hang_ratio']:.1f} x)")
