@@ -41,7 +41,7 @@ HANG_BUDGET = {"qemu": (3.0, 1.2), "bochs": (6.0, 2.5)}
 
 @dataclass
 class Timeouts:
-    idle: float = 20.0    # seconds without a line of output (wall clock: a backstop)
+    idle: float = 15.0    # seconds without output while the emulator is idle (wall clock)
     total: float = 120.0  # seconds for one boot
     hang: float = 0.0     # CPU seconds of the emulator without output; 0: HANG_BUDGET
     boot: float = 0.0     # the same before the first line; 0: HANG_BUDGET
@@ -57,10 +57,16 @@ def cpu_seconds(pid):
         return None
 
 
+# An emulator silent for `idle` seconds that used less of a CPU than this
+# meanwhile is idle (a halted guest), not starved by a loaded machine.
+IDLE_CPU_SHARE = 0.02
+
+
 class SilenceWatch:
-    """Says when an emulator has been silent too long: a budget of its CPU
-    time (HANG_BUDGET), or `idle` seconds of wall-clock time (where its CPU
-    time cannot be read, or if it stalls). Also measures what each test
+    """Says when an emulator has been silent too long: for a budget of its
+    CPU time (HANG_BUDGET); or for `idle` seconds of wall-clock time while it
+    used almost no CPU (a halted guest uses none, a starved emulator some),
+    or where its CPU time cannot be read. Also measures what each test
     costs: test_cpu, name -> CPU seconds from its RUN line to its result."""
 
     def __init__(self, pid, timeouts, emu):
@@ -84,12 +90,14 @@ class SilenceWatch:
             self.running = None
 
     def silent_too_long(self):
-        if self.cpu is not None and (now := cpu_seconds(self.pid)) is not None \
-                and now - self.cpu > self.budget:
+        now = cpu_seconds(self.pid) if self.cpu is not None else None
+        silent = time.monotonic() - self.wall
+        if now is not None and now - self.cpu > self.budget:
             return (f"no output for {self.budget:g} s of the emulator's CPU time "
-                    f"({time.monotonic() - self.wall:.1f} s)")
-        if time.monotonic() - self.wall > self.idle:
-            return f"no output for {self.idle:.0f} s"
+                    f"({silent:.1f} s)")
+        if silent > self.idle and (now is None or now - self.cpu < IDLE_CPU_SHARE * silent):
+            return f"no output for {self.idle:.0f} s" + (
+                "" if now is None else " (the emulator idle: a halted CPU?)")
         return None
 
 
