@@ -42,7 +42,7 @@ HANG_BUDGET = {"qemu": (3.0, 1.2), "bochs": (6.0, 2.5)}
 @dataclass
 class Timeouts:
     idle: float = 15.0    # seconds without output while the emulator is idle (wall clock)
-    total: float = 120.0  # seconds for one boot
+    total: float = 120.0  # seconds of the emulator's CPU time for one boot
     hang: float = 0.0     # CPU seconds of the emulator without output; 0: HANG_BUDGET
     boot: float = 0.0     # the same before the first line; 0: HANG_BUDGET
 
@@ -60,6 +60,8 @@ def cpu_seconds(pid):
 # An emulator silent for `idle` seconds that used less of a CPU than this
 # meanwhile is idle (a halted guest), not starved by a loaded machine.
 IDLE_CPU_SHARE = 0.02
+# However starved, a boot ends after this many times its `total` of wall-clock time.
+WALL_CLOCK_FACTOR = 10
 
 
 class SilenceWatch:
@@ -75,19 +77,23 @@ class SilenceWatch:
         self.budget = timeouts.boot or boot
         self.test_budget = timeouts.hang or test
         self.test_cpu, self.running = {}, None
+        self.total = timeouts.total
         self.heard()
+        self.started_wall, self.started_cpu = self.wall, self.cpu
 
-    def heard(self, line=None):
+    def heard(self, lines=None):
+        """Output came: `lines`, the complete ones (None: before any)."""
         self.wall, self.cpu = time.monotonic(), cpu_seconds(self.pid)
-        if line is None or self.cpu is None:
+        if lines is None or self.cpu is None:
             return
         self.budget = self.test_budget  # the kernel has started
-        if match := re.match(r"# RUN \d+ (\S+)", line):
-            self.running = (match.group(1), self.cpu)
-        elif line.startswith(("ok ", "not ok ")) and self.running:
-            name, started = self.running
-            self.test_cpu[name] = round(self.cpu - started, 3)
-            self.running = None
+        for line in lines:
+            if match := re.match(r"# RUN \d+ (\S+)", line):
+                self.running = (match.group(1), self.cpu)
+            elif line.startswith(("ok ", "not ok ")) and self.running:
+                name, started = self.running
+                self.test_cpu[name] = round(self.cpu - started, 3)
+                self.running = None
 
     def silent_too_long(self):
         now = cpu_seconds(self.pid) if self.cpu is not None else None
@@ -98,6 +104,18 @@ class SilenceWatch:
         if silent > self.idle and (now is None or now - self.cpu < IDLE_CPU_SHARE * silent):
             return f"no output for {self.idle:.0f} s" + (
                 "" if now is None else " (the emulator idle: a halted CPU?)")
+        return None
+
+    def over_time(self):
+        """The boot has run for `total` seconds of the emulator's CPU time
+        (of wall-clock time where that cannot be read), or for
+        WALL_CLOCK_FACTOR times that of wall-clock time."""
+        wall = time.monotonic() - self.started_wall
+        cpu = cpu_seconds(self.pid) if self.started_cpu is not None else None
+        used = wall if cpu is None else cpu - self.started_cpu
+        if used > self.total or wall > WALL_CLOCK_FACTOR * self.total:
+            return f"took longer than {self.total:.0f} s" + (
+                "" if cpu is None else f" of the emulator's CPU time ({wall:.0f} s)")
         return None
 
 
@@ -187,15 +205,12 @@ def read_lines(process, state, timeouts, on_line, watch=lambda: None, emu="qemu"
     was stopped."""
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ)
-    started = time.monotonic()
     silence = SilenceWatch(process.pid, timeouts, emu)
     silence.test_cpu = state.test_cpu
     pending, received = b"", 0
     try:
         while True:
-            if time.monotonic() - started > timeouts.total:
-                return f"took longer than {timeouts.total:.0f} s"
-            if (reason := silence.silent_too_long() or watch()) is not None:
+            if (reason := silence.over_time() or silence.silent_too_long() or watch()) is not None:
                 return reason
             if not selector.select(timeout=0.1):
                 continue
@@ -207,11 +222,10 @@ def read_lines(process, state, timeouts, on_line, watch=lambda: None, emu="qemu"
                 return f"printed more than {OUTPUT_LIMIT // 1024} KiB"
             pending += chunk
             *lines, pending = pending.split(b"\n")
+            lines = [line.decode("utf-8", "replace") for line in lines]
+            silence.heard(lines)  # part of a line is output too
             for line in lines:
-                silence.heard(line.decode("utf-8", "replace"))
-                on_line(line.decode("utf-8", "replace"))
-            if not lines:
-                silence.heard("")  # part of a line is output too
+                on_line(line)
         if pending:
             on_line(pending.decode("utf-8", "replace"))
         return None
@@ -298,22 +312,21 @@ def boot_bochs(iso, state, timeouts, workdir):
     serial_path.touch()
     with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL) as process:
-        started = time.monotonic()
         silence = SilenceWatch(process.pid, timeouts, "bochs")
         silence.test_cpu = {}  # lines are read after the run: no per-test figures
         size, stopped = 0, None
         while process.poll() is None:
             time.sleep(0.1)
-            now, current = time.monotonic(), serial_path.stat().st_size
+            current = serial_path.stat().st_size
             if current != size:
                 size = current
-                silence.heard("")
+                silence.heard([])
             if current > OUTPUT_LIMIT:
                 stopped = f"printed more than {OUTPUT_LIMIT // 1024} KiB"
             elif (silent := silence.silent_too_long()) is not None:
                 stopped = silent
-            elif now - started > timeouts.total:
-                stopped = f"took longer than {timeouts.total:.0f} s"
+            elif (over := silence.over_time()) is not None:
+                stopped = over
             if stopped:
                 process.kill()
                 break
