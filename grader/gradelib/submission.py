@@ -150,13 +150,19 @@ def find_file(folder, lesson, name, notes=None):
                                   f"lessons/{lesson}/")
         notes.append(f"several files named {name} ({copies}): graded "
                      f"{chosen.relative_to(folder)}")
-    if chosen is None:
-        renamed = sorted(p for p in folder.rglob("*") if is_renamed(p, name)
-                         and "solutions" not in p.relative_to(folder).parts
-                         and is_plain_file(p, folder))
-        if len(renamed) == 1:
-            chosen = renamed[0]
-            notes.append(f"renamed file {chosen.relative_to(folder)} graded as {name}")
+    renamed = sorted(p for p in folder.rglob("*") if is_renamed(p, name)
+                     and "solutions" not in p.relative_to(folder).parts
+                     and is_plain_file(p, folder))
+    if chosen is None and len(renamed) == 1:
+        chosen = renamed[0]
+        notes.append(f"renamed file {chosen.relative_to(folder)} graded as {name}")
+    elif renamed:
+        copies = ", ".join(str(p.relative_to(folder)) for p in renamed)
+        if chosen is None:
+            raise SubmissionError(f"several renamed copies of {name} ({copies}) and no way to "
+                                  f"tell which to grade: submit one, named {name}")
+        notes.append(f"several files named {name} with renamed copies ({copies}): graded "
+                     f"{chosen.relative_to(folder)}")
     return chosen
 
 

@@ -168,6 +168,17 @@ class SubmissionFilesTest(unittest.TestCase):
         self.assertEqual(notes, ["several files named kheap.c (kheap.c, old/kheap.c): graded "
                                  "kheap.c"])
 
+    def test_a_renamed_copy_beside_the_file_is_named(self):
+        self.write("kheap.c", "kheap (1).c")
+        notes = []
+        found = submission.find_file(self.folder, "15-kheap", "kheap.c", notes)
+        self.assertEqual(found.name, "kheap.c")
+        self.assertIn("kheap (1).c", notes[0])
+        self.write("other/kheap (2).c")
+        (self.folder / "kheap.c").unlink()
+        with self.assertRaisesRegex(submission.SubmissionError, "several renamed copies"):
+            submission.find_file(self.folder, "15-kheap", "kheap.c", [])
+
     def test_two_copies_and_no_rule_to_choose_are_refused(self):
         self.write("a/kheap.c", "b/kheap.c")
         with self.assertRaisesRegex(submission.SubmissionError, "a/kheap.c, b/kheap.c"):
