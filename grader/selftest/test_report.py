@@ -6,6 +6,7 @@ duplicated files. No kernel is booted: the results are made up."""
 import csv
 import importlib.machinery
 import importlib.util
+import re
 import sys
 import tempfile
 import unittest
@@ -198,7 +199,7 @@ class SubmissionFilesTest(unittest.TestCase):
         def tests_of(flavour):
             files = runner.test_files("15-kheap", flavour, {"freelist"}, self.folder)
             return sorted(name for f in files for name in
-                          __import__("re").findall(r"KTEST_\w+\((\w+)", f.read_text()))
+                          re.findall(r"KTEST_\w+\((\w+)", f.read_text()))
         self.assertEqual(tests_of(""), ["hidden_main", "plain"])
         self.assertEqual(tests_of("freelist"), ["hidden_flavour", "plain"])
 
