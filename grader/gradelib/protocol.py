@@ -66,6 +66,7 @@ class RunState:
     forged: list = field(default_factory=list)      # tests reported twice or declared twice
     boot_lines: list = field(default_factory=list)  # output outside any test
     planned: set = field(default_factory=set)       # names in this boot's plan
+    test_cpu: dict = field(default_factory=dict)    # name -> the emulator's CPU seconds
 
     def begin_boot(self):
         self.running, self.ended, self.planned = "", False, set()

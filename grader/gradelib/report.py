@@ -9,7 +9,8 @@ import sys
 from xml.etree import ElementTree
 
 from . import toolchain
-from .runner import kernel_elf
+from .runner import BUILD, kernel_elf
+from .submission import HIDDEN_TEST_PREFIX
 
 
 KERNEL_ADDRESS = re.compile(r"0x(ffffffff8[0-9a-f]{7})\b")
@@ -32,6 +33,11 @@ def score(results):
 def full_marks(results):
     return all(t.passed for r in results for t in r.tests.values()) and all(
         r.built for r in results)
+
+
+def required_passed(results):
+    """Every test that counts towards the maximum passed: the bonus is extra."""
+    return all(t.passed for r in results for t in r.tests.values() if t.kind != "bonus")
 
 
 def symbolize(lines, elf, root):
@@ -58,12 +64,48 @@ def test_name(result, test):
     return f"{result.flavour}/{test.name}" if result.flavour else test.name
 
 
+# A failed test's one-line reason: its first failed check ("FILE:LINE:
+# EXPRESSION: expected X, got Y") or crash (CPU exception, with the faulting
+# instruction; panic; undefined behaviour), else how its boot ended. Other
+# output (an expected warning of the code under test, a dump) is context.
+FAILED_CHECK = re.compile(r"^\S+\.[ch]:\d+: ")
+CRASH_LINE = re.compile(r"^\*\*\* (EXCEPTION|PANIC)|^undefined behaviour|^ubsan:|crashed: ")
+FAULT_PLACE = re.compile(r"^faulting instruction at (0x[0-9a-f]+)")
+BOOT_END = re.compile(r"^(no output for|took longer|printed more|triple fault|Bochs stopped|"
+                      r"the kernel stopped|did not run|a result line|declared twice)")
+
+
 def first_problem(test):
-    for line in test.output:
-        text = line.lstrip("# ").strip()
-        if text:
-            return text
-    return ""
+    """The line that says why `test` failed (see FAILED_CHECK)."""
+    lines = [line.lstrip("# ").strip() for line in test.output]
+    lines = [line for line in lines if line]
+    for index, line in enumerate(lines):
+        if FAILED_CHECK.match(line):
+            return line
+        if CRASH_LINE.search(line):
+            where = next((m.group(1) for later in lines[index + 1:]
+                          if (m := FAULT_PLACE.match(later))), None)
+            return line.strip(" *") + (f" at {where}" if where else "")
+    for line in lines:
+        if BOOT_END.match(line):
+            return line
+    return lines[0] if lines else ""
+
+
+def reason(result, test):
+    """first_problem with kernel addresses symbolised (function at file:line)."""
+    problem = first_problem(test)
+    if not problem:
+        return ""
+    return symbolize([problem], kernel_elf(result.root, result.kernel), result.root)[0]
+
+
+def kernel_heading(result, variant, emu):
+    heading = f"\n{result.kernel} (lesson {result.lesson}, {variant}, {emu})"
+    if result.skipped:
+        return heading + f": not graded: {result.skipped}"
+    return heading + (f": {result.boots} boot{'s' if result.boots != 1 else ''}, "
+                      f"{result.seconds:.1f} s")
 
 
 def render_table(results, variant, emu, width=None, verbose=False):
@@ -71,9 +113,9 @@ def render_table(results, variant, emu, width=None, verbose=False):
     every failed test's whole output (reports symbolised) under its line."""
     out = []
     for result in results:
-        out.append(f"\n{result.kernel} (lesson {result.lesson}, {variant}, {emu}): "
-                   f"{result.boots} boot{'s' if result.boots != 1 else ''}, "
-                   f"{result.seconds:.1f} s")
+        out.append(kernel_heading(result, variant, emu))
+        if result.skipped:
+            continue
         if not result.built:
             out.append("  the kernel did not compile:")
             out += [f"    {line}" for line in result.build_log.splitlines()[:60]]
@@ -84,20 +126,20 @@ def render_table(results, variant, emu, width=None, verbose=False):
             line = (f"  {test.number or '-':>3}  {test_name(result, test):<52} "
                     f"{test.score:>2}/{test.points:<3}  {status}")
             if not test.passed:
-                line += "  " + first_problem(test)
+                line += "  " + reason(result, test)
             out.append(line[:max(width, 80)] if width else line)
             if verbose and not test.passed:
                 out += [f"         {detail}" for detail in failure_details(result, test)]
         elf = kernel_elf(result.root, result.kernel)
         for event in symbolize(result.events, elf, result.root):
             out.append(f"  ! {event}")
-        failed = [t for t in result.tests.values() if not t.passed]
-        for test in failed[:MAX_HINTS]:
-            out.append(f"  {test.name}: {reproduce_hint(result, test)}")
+        out += rerun_hints(result)
     points, maximum, bonus, bonus_max = score(results)
+    verdict = (" - full marks" if full_marks(results) else
+               " - every required test passes (the bonus is extra)" if required_passed(results)
+               else "")
     out.append(f"\nTotal: {points}/{maximum}" +
-               (f" + bonus {bonus}/{bonus_max}" if bonus_max else "") +
-               (" - full marks" if full_marks(results) else ""))
+               (f" + bonus {bonus}/{bonus_max}" if bonus_max else "") + verdict)
     return "\n".join(out)
 
 
@@ -112,7 +154,19 @@ def failure_details(result, test):
     return symbolize(test.output, elf, result.root)
 
 
-MAX_HINTS = 10
+MAX_HINTS = 10  # rerun commands printed per kernel; the rest are counted
+
+
+def rerun_hints(result):
+    """Each failed test's rerun command, up to MAX_HINTS, then how many more.
+    Hidden tests get none: students do not have them."""
+    failed = [t for t in sorted(result.tests.values(), key=lambda t: t.number or 1 << 30)
+              if not t.passed and not t.hidden]
+    lines = [f"  {test.name}: {reproduce_hint(result, test)}" for test in failed[:MAX_HINTS]]
+    if len(failed) > MAX_HINTS:
+        lines.append(f"  ... and {len(failed) - MAX_HINTS} more failed tests: the same command "
+                     "with ONLY set to a test's name reruns it")
+    return lines
 
 
 def reproduce_hint(result, test):
@@ -126,16 +180,49 @@ def reproduce_hint(result, test):
     return f"make test-lesson{number}{options}   (GDB: make debug-lesson{number}{options})"
 
 
+def build_errors(results):
+    """The compiler's messages, once per distinct log: for the top-level
+    output, which students see at once (so a hidden test's lines are not)."""
+    logs = {}
+    for result in results:
+        if not result.built and not result.skipped:
+            log = "\n".join("(a line about an instructor's hidden test)"
+                            if HIDDEN_TEST_PREFIX in line else line
+                            for line in result.build_log.splitlines())
+            logs.setdefault(log, []).append(result.kernel)
+    return [f"{' and '.join(kernels)} did not compile:\n{log}" for log, kernels in logs.items()]
+
+
+def maximum_score(results):
+    return score(results)[1]
+
+
 def gradescope_json(results, seconds):
+    """Gradescope's results.json. What students see at once (the top-level
+    output, visible tests) never names a hidden test; a compile error is
+    shown once, at the top."""
     points, maximum, bonus, _ = score(results)
     tests = []
     for result in results:
+        if result.skipped:
+            bonus_max = sum(t.points for t in result.tests.values())
+            tests.append({"name": f"{result.lesson}: {result.kernel} (not graded)",
+                          "score": 0, "max_score": 0, "status": "failed",
+                          "output": f"not graded: {result.skipped} ({bonus_max} bonus points)",
+                          "tags": ["bonus", result.lesson], "visibility": "visible",
+                          "extra_data": {"kind": "bonus", "lesson": result.lesson,
+                                         "kernel": result.kernel, "result": "skipped"}})
+            continue
         for test in sorted(result.tests.values(), key=lambda t: t.number or 1 << 30):
-            output = failure_details(result, test) if not test.passed else []
             if not result.built:
-                output = result.build_log.splitlines()
+                output = [f"{result.kernel} did not compile: the compiler's messages are in "
+                          "the output at the top"]
             elif not test.passed:
-                output.append(reproduce_hint(result, test))
+                output = failure_details(result, test)
+                if not test.hidden:
+                    output.append(reproduce_hint(result, test))
+            else:
+                output = []
             tests.append({
                 "name": f"{result.lesson}: {test_name(result, test)}",
                 "score": test.score,
@@ -151,12 +238,13 @@ def gradescope_json(results, seconds):
     # kept out of the overall output, which students see at once.
     hidden = {t.name for r in results for t in r.tests.values() if t.hidden}
     events = [f"{r.kernel}: {e}" for r in results for e in r.events
-              if not any(name in e for name in hidden)]
+              if not any(name in e for name in hidden) and e != "the kernel did not compile"]
+    output = build_errors(results) + events
     return {
         "score": points + bonus,
         "max_score": maximum,
         "execution_time": round(seconds, 2),
-        "output": "\n".join(events) if events else "All tests ran.",
+        "output": "\n".join(output) if output else "All tests ran.",
         "tests": tests,
     }
 
@@ -170,7 +258,9 @@ def junit_xml(results):
         for test in sorted(result.tests.values(), key=lambda t: t.number or 1 << 30):
             case = ElementTree.SubElement(suite, "testcase", classname=result.lesson,
                                           name=test_name(result, test))
-            if not test.passed:
+            if result.skipped:
+                ElementTree.SubElement(case, "skipped", message=result.skipped)
+            elif not test.passed:
                 failures += 1
                 failure = ElementTree.SubElement(case, "failure", message=test.status,
                                                  type=test.kind)

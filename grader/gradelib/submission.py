@@ -31,6 +31,13 @@ ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 MAX_SOURCE_BYTES = 1024 * 1024
 HIDDEN_TEST_PREFIX = "tests_hidden_"
+# How notes begin, for what reads them (grader/grade's CSV flags, and what
+# students may see before grades are published).
+HIDDEN_NOTE = "hidden tests: "
+MISSING_NOTE = "not in the submission, the starter's version was used: "
+REVIEW_NOTES = ("several files named", "renamed file")
+# A browser or LMS renames a file uploaded twice: "kheap (1).c", "kheap 2.c", "kheap-1.c".
+RENAMED = r"(?: ?\(\d+\)| \d+|-\d+)"
 
 
 # Assembler directives that read other files.
@@ -133,17 +140,52 @@ def is_plain_file(path, folder):
     return path.is_file() and path.resolve() == folder / path.relative_to(folder)
 
 
-def find_file(folder, lesson, name):
+def is_renamed(path, name):
+    """`path` is NAME as a browser or LMS renames a second upload of it."""
+    stem, suffix = name.rsplit(".", 1)
+    return re.fullmatch(rf"{re.escape(stem)}{RENAMED}\.{re.escape(suffix)}", path.name) is not None
+
+
+def find_file(folder, lesson, name, notes=None):
     """The submission's version of `name`: lessons/LESSON/NAME in a copy of the
-    repository, NAME at the top, or the only NAME anywhere outside solutions/."""
+    repository, NAME at the top, or the only NAME anywhere else outside
+    solutions/ (preferring a LESSON folder); failing that, the only file
+    renamed as an LMS renames a second upload ("kheap (1).c"). Several
+    copies are named in `notes` with the one taken; a choice no rule makes
+    is refused."""
+    notes = [] if notes is None else notes
     folder = folder.resolve()
-    for candidate in (folder / "lessons" / lesson / name, folder / name):
-        if is_plain_file(candidate, folder):
-            return candidate
-    found = [p for p in folder.rglob(name)
-             if "solutions" not in p.parts and is_plain_file(p, folder)]
-    preferred = [p for p in found if lesson in p.parts]
-    return (preferred or found or [None])[0]
+    found = sorted(p for p in folder.rglob(name)
+                   if "solutions" not in p.relative_to(folder).parts and is_plain_file(p, folder))
+    chosen = next((c for c in (folder / "lessons" / lesson / name, folder / name)
+                   if c in found), None)
+    preferred = [p for p in found if lesson in p.relative_to(folder).parts]
+    if chosen is None and len(preferred) == 1:
+        chosen = preferred[0]
+    if chosen is None and len(found) == 1:
+        chosen = found[0]
+    if len(found) > 1:
+        copies = ", ".join(str(p.relative_to(folder)) for p in found)
+        if chosen is None:
+            raise SubmissionError(f"several files named {name} ({copies}) and no way to tell "
+                                  f"which to grade: submit one, at the top or in "
+                                  f"lessons/{lesson}/")
+        notes.append(f"several files named {name} ({copies}): graded "
+                     f"{chosen.relative_to(folder)}")
+    renamed = sorted(p for p in folder.rglob("*") if is_renamed(p, name)
+                     and "solutions" not in p.relative_to(folder).parts
+                     and is_plain_file(p, folder))
+    if chosen is None and len(renamed) == 1:
+        chosen = renamed[0]
+        notes.append(f"renamed file {chosen.relative_to(folder)} graded as {name}")
+    elif renamed:
+        copies = ", ".join(str(p.relative_to(folder)) for p in renamed)
+        if chosen is None:
+            raise SubmissionError(f"several renamed copies of {name} ({copies}) and no way to "
+                                  f"tell which to grade: submit one, named {name}")
+        notes.append(f"several files named {name} with renamed copies ({copies}): graded "
+                     f"{chosen.relative_to(folder)}")
+    return chosen
 
 
 def prepare(lesson, submission=None, extra_tests=None):
@@ -180,7 +222,7 @@ def overlay(workspace, lesson, submission):
         elif not submission.is_dir():
             raise SubmissionError(f"{submission}: not a folder or a .tar.gz/.zip archive")
         for name in manifest(lesson):
-            source = find_file(folder, lesson, name)
+            source = find_file(folder, lesson, name, workspace.notes)
             if source is None:
                 workspace.missing.append(name)
                 continue
@@ -188,12 +230,13 @@ def overlay(workspace, lesson, submission):
                 raise SubmissionError(f"{name}: larger than {MAX_SOURCE_BYTES >> 10} KiB")
             shutil.copyfile(source, workspace.root / "lessons" / lesson / name)
             workspace.taken[name] = str(source.relative_to(folder))
+            origin = f"{submission.name}:" if unpacked is not None else f"{submission.name}/"
+            workspace.notes.append(f"{name} taken from {origin}{workspace.taken[name]}")
     finally:
         if unpacked is not None:
             shutil.rmtree(unpacked, ignore_errors=True)
     if workspace.missing:
-        workspace.notes.append(f"not in the submission, the starter's version was used: "
-                               f"{', '.join(workspace.missing)}")
+        workspace.notes.append(MISSING_NOTE + ", ".join(workspace.missing))
     check_sources(workspace, lesson)
 
 
@@ -230,12 +273,36 @@ def check_sources(workspace, lesson):
 
 
 def add_extra_tests(workspace, lesson, folder):
-    """Hidden tests: every .c file of `folder` joins the lesson's tests as
-    tests_hidden_NAME.c, so it is built into the lesson's default kernel."""
+    """Hidden tests: every NAME.c of `folder` joins the lesson's tests as
+    tests_hidden_NAME.c, built into the lesson's main kernel only; a file
+    named NAME_F.c, F one of the lesson's flavours (lesson.mk), goes into
+    that flavour's kernel only. The Makefile's rule that X_F.c replaces X.c
+    in flavour F does it, with empty stand-ins: tests_hidden_NAME_F.c for
+    the other flavours, tests_hidden_NAME.c for a flavour's test."""
     files = sorted(folder.glob("*.c")) if folder.is_dir() else []
     if not files:
         raise SubmissionError(f"--extra-tests {folder}: no .c files there")
+    lesson_folder = workspace.root / "lessons" / lesson
+    number = lesson.split("-")[0]
+    lesson_mk = lesson_folder / "lesson.mk"
+    match = re.search(rf"^FLAVOURS_{number}\s*:?=(.*)$",
+                      lesson_mk.read_text() if lesson_mk.exists() else "", re.M)
+    flavours = match.group(1).split() if match else []
+    stand_in = "/* an instructor's hidden test for another kernel of this lesson */\n"
     for source in files:
-        shutil.copyfile(source, workspace.root / "lessons" / lesson /
-                        f"{HIDDEN_TEST_PREFIX}{source.name}")
-    workspace.notes.append(f"{len(files)} extra test file(s) from {folder}")
+        target = next((f for f in flavours if source.stem.endswith(f"_{f}")), None)
+        stem = f"{HIDDEN_TEST_PREFIX}{source.stem}"
+        if target is None:
+            shutil.copyfile(source, lesson_folder / f"{stem}.c")
+            for flavour in flavours:
+                (lesson_folder / f"{stem}_{flavour}.c").write_text(stand_in)
+        else:
+            shutil.copyfile(source, lesson_folder / f"{stem}.c")
+            plain = f"{stem[:-len(target) - 1]}.c"
+            if not (lesson_folder / plain).exists():
+                (lesson_folder / plain).write_text(stand_in)
+            for flavour in flavours:
+                if flavour != target:
+                    (lesson_folder / f"{stem[:-len(target) - 1]}_{flavour}.c").write_text(
+                        stand_in)
+    workspace.notes.append(f"{HIDDEN_NOTE}{len(files)} file(s) from {folder}")

@@ -353,7 +353,7 @@ PMM_INIT = "void pmm_init(void)\n{\n"
 PATHOLOGICAL = [
     Case("boot hang", "14-pmm", PMM, PMM_INIT,
          PMM_INIT + "    for (;;)\n        __asm__ volatile(\"pause\");\n",
-         verdict=r"no output for \d+ s after 'kernel-memory-lab|command line"),
+         verdict=r"no output for [\d.]+ s.* after 'kernel-memory-lab|command line"),
     Case("panic at boot", "14-pmm", PMM, PMM_INIT,
          PMM_INIT + "    panic(\"pathological kernel\");\n",
          verdict=r"did not run: the kernel stopped after 'kernel: halted after a panic'"),
