@@ -92,10 +92,10 @@ enum pmm_status pmm_free_frame(phys_addr_t frame)
      * next_search back if it is past the frame).
      * Test: free_makes_the_frame_available_again.
      *
-     * TODO(homework 1): refuse anything else, as pmm.h says, checking in
-     * this order: not the start of a frame (PMM_UNALIGNED), frame number
-     * >= frame_count (PMM_OUT_OF_RANGE), set in `reserved`
-     * (PMM_RESERVED_FRAME), free already (PMM_DOUBLE_FREE). A refused free
+     * TODO(homework 1): refuse anything else with the status pmm.h names
+     * for it. An address can be wrong in several ways at once: the tests
+     * expect the first status of pmm.h's list that applies, and no check may
+     * read the bitmaps outside the frames they cover. A refused free
      * warns on the console with the address and pmm_status_name(), adds 1 to
      * stats.rejected_frees and changes nothing else.
      * Tests: free_rejects_double_free, free_rejects_bad_addresses. */
