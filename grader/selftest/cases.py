@@ -202,6 +202,23 @@ MUTANTS += [
          caught_by=["freed_area_faults_and_is_reused"]),
 ]
 
+PAGING = "common/paging.c"
+
+# The lab's own paging rules (lessons/15-kheap/tests_paging.c): the tests that
+# keep student code from rewriting the kernel must themselves be able to fail.
+MUTANTS += [
+    Case("kernel image writable through the direct map", "15-kheap", PAGING,
+         "    protect_image_in_direct_map(phys_to_virt(pte_address(pdpt[0])));\n",
+         "    (void)protect_image_in_direct_map;\n",
+         caught_by=["kernel_code_is_read_only_through_every_mapping",
+                    "kernel_constants_are_read_only_through_every_mapping"]),
+    Case("paging_map allows W^X", "15-kheap", PAGING,
+         "    if ((flags & PTE_WRITABLE) && !(flags & PTE_NO_EXECUTE))\n"
+         "        return PAGING_WRITABLE_EXECUTABLE;",
+         "    if (false)\n        return PAGING_WRITABLE_EXECUTABLE;",
+         caught_by=["paging_map_refuses_writable_executable_pages"]),
+]
+
 STARTER_PMM = "lessons/14-pmm/pmm.c"
 PMM_INIT = "void pmm_init(void)\n{\n"
 
