@@ -20,6 +20,12 @@ NO_RWX_WARNING := $(shell $(LD) --help 2>/dev/null | grep -o -m1 -- --no-warn-rw
 LDFLAGS  := -nostdlib -static -no-pie -z max-page-size=0x1000 --build-id=none \
             $(NO_RWX_WARNING) -T common/linker.ld
 LIBGCC   := $(shell $(CC) -print-libgcc-file-name)
+# Bytes of padding before the test harness's code, data and bss (linker.ld):
+# the grader picks them at random for each run (grader/gradelib/layout.py).
+HARNESS_TEXT_PADDING ?= 0
+HARNESS_DATA_PADDING ?= 0
+HARNESS_BSS_PADDING  ?= 0
+LDFLAGS  += $(foreach P,TEXT DATA BSS,--defsym=HARNESS_$(P)_PADDING=$(HARNESS_$(P)_PADDING))
 NASMFLAGS := -f elf64
 
 # ---- what a lesson's kernel is made of ---------------------------------------
@@ -76,7 +82,8 @@ SRCS_$$(KERNEL) := $(COMMON_C) $(COMMON_ASM) \
         $(if $(filter solution,$(3)),$(wildcard solutions/$(1)/*.c), \
             $(addprefix lessons/$(1)/,$(call student_files,$(1)))),$(2),$(4))
 
-$(BUILD)/$$(KERNEL).elf: $$(call object,$$(SRCS_$$(KERNEL))) $(BUILD)/obj/$$(KERNEL)/main.o common/linker.ld
+$(BUILD)/$$(KERNEL).elf: $$(call object,$$(SRCS_$$(KERNEL))) $(BUILD)/obj/$$(KERNEL)/main.o common/linker.ld \
+    $(LAYOUT_STAMP)
 	@echo "  LD      $$@"
 	@$(LD) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBGCC)
 
@@ -86,6 +93,13 @@ $(BUILD)/obj/$$(KERNEL)/main.o: common/main.c
 	@$(CC) $(CFLAGS) $(SANITIZE) $(INCLUDES) -DLESSON_NAME='"$(1)"' -DLESSON_FLAVOUR='"$(4)"' \
 	    -DLESSON_BUILD='"$(if $(filter solution,$(3)),reference,starter)"' -MMD -MP -c $$< -o $$@
 endef
+
+# A kernel is linked again when the harness's padding changes.
+LAYOUT_STAMP := $(BUILD)/harness-layout
+LAYOUT := $(HARNESS_TEXT_PADDING) $(HARNESS_DATA_PADDING) $(HARNESS_BSS_PADDING)
+ifneq ($(LAYOUT),$(shell cat $(LAYOUT_STAMP) 2>/dev/null))
+$(shell mkdir -p $(BUILD) && echo "$(LAYOUT)" > $(LAYOUT_STAMP))
+endif
 
 PREVIOUS :=
 $(foreach L,$(LESSONS),$(foreach V,lesson solution,$(foreach F,- $(FLAVOURS_$(firstword \
