@@ -23,6 +23,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import objcheck
 from .runner import ROOT
 
 LAB_PARTS = ("Makefile", "common", "lessons", "solutions", "tools")
@@ -47,6 +48,7 @@ class Workspace:
     taken: dict = field(default_factory=dict)    # file name -> where it came from
     missing: list = field(default_factory=list)  # manifest files not in the submission
     notes: list = field(default_factory=list)
+    findings: list = field(default_factory=list)  # objcheck.Finding: for the instructor
 
     def remove(self):
         shutil.rmtree(self.root, ignore_errors=True)
@@ -173,6 +175,7 @@ def overlay(workspace, lesson, submission):
         workspace.notes.append(f"not in the submission, the starter's version was used: "
                                f"{', '.join(workspace.missing)}")
     check_sources(workspace, lesson)
+    workspace.findings = objcheck.check(workspace.root, lesson, workspace.taken)
 
 
 def check_sources(workspace, lesson):
