@@ -20,12 +20,12 @@ NO_RWX_WARNING := $(shell $(LD) --help 2>/dev/null | grep -o -m1 -- --no-warn-rw
 LDFLAGS  := -nostdlib -static -no-pie -z max-page-size=0x1000 --build-id=none \
             $(NO_RWX_WARNING) -T common/linker.ld
 LIBGCC   := $(shell $(CC) -print-libgcc-file-name)
-# Bytes of padding before the test harness's code, data and bss (linker.ld):
-# the grader picks them at random for each run (grader/gradelib/layout.py).
-HARNESS_TEXT_PADDING ?= 0
-HARNESS_DATA_PADDING ?= 0
-HARNESS_BSS_PADDING  ?= 0
-LDFLAGS  += $(foreach P,TEXT DATA BSS,--defsym=HARNESS_$(P)_PADDING=$(HARNESS_$(P)_PADDING))
+# Bytes of padding before the tests' code and the test harness's code, data
+# and bss (linker.ld): the grader picks them at random for each run
+# (grader/gradelib/layout.py).
+HARNESS_PADDINGS := TESTS TEXT DATA BSS
+$(foreach P,$(HARNESS_PADDINGS),$(eval HARNESS_$(P)_PADDING ?= 0))
+LDFLAGS  += $(foreach P,$(HARNESS_PADDINGS),--defsym=HARNESS_$(P)_PADDING=$(HARNESS_$(P)_PADDING))
 NASMFLAGS := -f elf64
 
 # ---- what a lesson's kernel is made of ---------------------------------------
@@ -96,7 +96,7 @@ endef
 
 # A kernel is linked again when the harness's padding changes.
 LAYOUT_STAMP := $(BUILD)/harness-layout
-LAYOUT := $(HARNESS_TEXT_PADDING) $(HARNESS_DATA_PADDING) $(HARNESS_BSS_PADDING)
+LAYOUT := $(foreach P,$(HARNESS_PADDINGS),$(HARNESS_$(P)_PADDING))
 ifneq ($(LAYOUT),$(shell cat $(LAYOUT_STAMP) 2>/dev/null))
 $(shell mkdir -p $(BUILD) && echo "$(LAYOUT)" > $(LAYOUT_STAMP))
 endif
