@@ -14,7 +14,6 @@ header of the lab copy, and its assembly may not pull in files (.incbin,
 .include) - however the source spells it (macros, digraphs, string pasting)."""
 
 import re
-import shlex
 import shutil
 import subprocess
 import tarfile
@@ -184,8 +183,7 @@ def check_sources(workspace, lesson):
     include files. A file that does not compile is left for the build to
     report."""
     root = workspace.root.resolve()
-    flags = shlex.split(subprocess.run(["make", "-s", "-C", str(root), "print-cflags"],
-                                       capture_output=True, text=True).stdout)
+    flags = objcheck.compiler_flags(root)
     allowed = (root / "common", root / "lessons")
     for name in workspace.taken:
         path = f"lessons/{lesson}/{name}"
