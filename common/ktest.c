@@ -233,8 +233,7 @@ static void results_write_nonce(void)
 
 /* One line of the protocol: on the console as people read it, and on the
  * results channel with " nonce=N" added if `signed_line`. */
-__attribute__((format(printf, 2, 3))) static void report(bool signed_line, const char *format,
-                                                         ...)
+__attribute__((format(printf, 2, 3))) static void report(bool signed_line, const char *format, ...)
 {
     char line[LINE_SIZE];
     va_list args;
@@ -344,8 +343,7 @@ _Noreturn void ktest_run_all(const char *lesson, const char *command_line)
         report(false, "# RUN %u %s", number, test->name);
         run_one(test);
         report(true, "%s %u %s # points=%u/%u kind=%s", current.failed ? "not ok" : "ok", number,
-               test->name, current.failed ? 0 : test->points, test->points,
-               kind_names[test->kind]);
+               test->name, current.failed ? 0 : test->points, test->points, kind_names[test->kind]);
         if (current.failed)
             failed++;
         else

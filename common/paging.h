@@ -48,11 +48,11 @@ static inline phys_addr_t pte_address(pte_t entry)
 
 enum paging_status {
     PAGING_OK = 0,
-    PAGING_UNALIGNED,      /* an address is not page-aligned */
-    PAGING_ALREADY_MAPPED, /* map: the page is mapped already */
-    PAGING_NOT_MAPPED,     /* unmap/translate: nothing is mapped there */
-    PAGING_NO_MEMORY,      /* no frame for a new page table */
-    PAGING_HUGE_PAGE,      /* inside a 2 MiB/1 GiB page, or PTE_HUGE asked for */
+    PAGING_UNALIGNED,           /* an address is not page-aligned */
+    PAGING_ALREADY_MAPPED,      /* map: the page is mapped already */
+    PAGING_NOT_MAPPED,          /* unmap/translate: nothing is mapped there */
+    PAGING_NO_MEMORY,           /* no frame for a new page table */
+    PAGING_HUGE_PAGE,           /* inside a 2 MiB/1 GiB page, or PTE_HUGE asked for */
     PAGING_WRITABLE_EXECUTABLE, /* map: PTE_WRITABLE without PTE_NO_EXECUTE (W^X) */
 };
 

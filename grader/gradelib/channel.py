@@ -62,8 +62,8 @@ def feed_boot(state, console, results):
         if not is_harness_line(line):
             state.forged.append(f"a line on the results channel that the harness did not write: "
                                 f"{line[:80]!r}")
-            continue
-        state.feed(line)
+        elif not CONSOLE_PROTOCOL.match(line):  # the header and summary carry nothing
+            state.feed(line)
     running = None
     for line in console:
         line = line.rstrip("\r\n")

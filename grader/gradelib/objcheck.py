@@ -12,7 +12,9 @@ judged from what it is made of:
   instruction unless the reference or starter version of the same file uses
   it (vmm.c: invlpg and CR3; kheap.c: cli, sti);
 - no inline assembly of its own, no machine code written as data (.byte and
-  friends), no sections of its own, no casts to function pointers.
+  friends), no sections of its own, no casts to function pointers, no reading
+  of its callers' frames (__builtin_return_address): the ways to reach code
+  and data of the harness without naming them.
 
 Allowances are derived from the lab's headers and reference files, so they
 follow the lessons as they change. A finding never stops the grading: it is
@@ -47,6 +49,7 @@ ASM_TEMPLATE = re.compile(r"__asm__\s*(?:volatile\s*|__volatile__\s*)?\(\s*((?:\
 OPERAND = re.compile(r"%(?:[a-zA-Z]?\d|\[\w+\]|[a-zA-Z]\[\w+\])")
 FUNCTION_POINTER_CAST = re.compile(r"\(\s*[\w\s\*]+\(\s*\*\s*\)\s*\([^()]*\)\s*\)\s*[\w(]")
 FUNCTION_POINTER_TYPEDEF = re.compile(r"typedef\s[^;{}]*?\(\s*\*\s*(\w+)\s*\)\s*\(")
+STACK_WALK = re.compile(r"__builtin_(?:return|frame)_address|__builtin_extract_return_addr")
 LINE_MARKER = re.compile(r'^# (\d+) "([^"]*)"')
 ASM_START, ASM_END = re.compile(r'^# \d+ "([^"]*)" 1$'), '# 0 "" 2'
 TIMEOUT = 60  # seconds for one compiler or binutils run
@@ -117,6 +120,7 @@ class Compiled:
     sections: set
     asm_blocks: list    # (source file, text) of every inline assembly block
     own_lines: str      # the preprocessed text of the file's own lines
+    preprocessed: str   # the whole translation unit
 
 
 def compile_file(source, root, flags, workdir):
@@ -163,7 +167,7 @@ def compile_file(source, root, flags, workdir):
             current = marker.group(2)
         elif current == str(source):
             own.append(line)
-    return Compiled(undefined, privileged, sections, blocks, "\n".join(own))
+    return Compiled(undefined, privileged, sections, blocks, "\n".join(own), preprocessed)
 
 
 TWINS = {}  # (lesson, file name) -> [Compiled]: a batch compiles each twin once
@@ -239,12 +243,14 @@ def check_file(lesson, name, root, flags, api, templates, workdir):
     odd = sorted(s for s in compiled.sections if not ALLOWED_SECTION.match(s))
     if odd:
         findings.append(Finding(name, f"sections of its own: {', '.join(odd)}", False))
-    typedefs = set(FUNCTION_POINTER_TYPEDEF.findall(
-        run(["gcc", *flags, "-E", str(source)], root).stdout))
+    typedefs = set(FUNCTION_POINTER_TYPEDEF.findall(compiled.preprocessed))
     casts = function_pointer_casts(compiled.own_lines, typedefs)
     if casts:
         findings.append(Finding(name, f"casts to a function pointer: {casts[0].strip()[:60]!r}",
                                 False))
+    walks = sorted(set(STACK_WALK.findall(compiled.own_lines)))
+    if walks:
+        findings.append(Finding(name, f"reads its callers' frames: {', '.join(walks)}", False))
     return findings
 
 

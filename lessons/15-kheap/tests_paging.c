@@ -20,7 +20,8 @@ static const uint8_t read_only_constant = 0x5A; /* in .rodata */
 static void rewrite_byte(void *address)
 {
     volatile uint8_t *byte = address;
-    *byte = *byte;
+    uint8_t value = *byte;
+    *byte = value;
 }
 
 /* Does writing the byte at `address` fault as a write to a read-only page? */
