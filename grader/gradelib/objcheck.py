@@ -21,6 +21,7 @@ follow the lessons as they change. A finding never stops the grading: it is
 listed for the instructor ("review") and, where `zero` is set, the kernels
 built from that file score 0."""
 
+import json
 import re
 import shlex
 import subprocess
@@ -170,25 +171,51 @@ def compile_file(source, root, flags, workdir):
     return Compiled(undefined, privileged, sections, blocks, "\n".join(own), preprocessed)
 
 
-TWINS = {}  # (lesson, file name) -> [Compiled]: a batch compiles each twin once
+TWINS = {}  # (lesson, file name) -> (symbols, privileged): a batch compiles each twin once
 TWINS_LOCK = threading.Lock()
 
 
+def allowances_file(lesson, root=ROOT):
+    """Where an autograder without the reference finds what it allows
+    (tools/gradescope writes it with allowances_json)."""
+    return Path(root) / "grader" / f"objcheck-{lesson}.json"
+
+
 def twins(lesson, name, flags):
-    """The reference and starter versions of `name`, compiled in the lab
-    itself (a grading copy holds no reference)."""
+    """(symbols, privileged instructions) that the reference and starter
+    versions of `name` use, compiled in the lab itself (a grading copy holds
+    no reference; an autograder may hold allowances_file instead)."""
     with TWINS_LOCK:
         if (lesson, name) not in TWINS:
-            compiled = []
+            symbols, privileged, reference = set(), set(), False
             with tempfile.TemporaryDirectory(prefix="grade-objcheck-") as workdir:
                 for folder in ("solutions", "lessons"):
                     source = Path(folder) / lesson / name
                     if (ROOT / source).exists():
                         (Path(workdir) / folder).mkdir()
                         result = compile_file(source, ROOT, flags, Path(workdir) / folder)
-                        compiled += [result] if result is not None else []
-            TWINS[(lesson, name)] = compiled
+                        if result is not None:
+                            symbols |= result.undefined
+                            privileged |= result.privileged
+                            reference = reference or folder == "solutions"
+            saved = allowances_file(lesson)
+            if not reference and saved.exists():
+                entry = json.loads(saved.read_text()).get(name, {})
+                symbols |= set(entry.get("symbols", []))
+                privileged |= set(entry.get("privileged", []))
+            TWINS[(lesson, name)] = (symbols, privileged)
         return TWINS[(lesson, name)]
+
+
+def allowances_json(lesson, names):
+    """What the reference and starter of each file in `names` allow, as JSON
+    for allowances_file: an autograder ships without the reference."""
+    flags = compiler_flags(ROOT)
+    data = {}
+    for name in names:
+        symbols, privileged = twins(lesson, name, flags)
+        data[name] = {"symbols": sorted(symbols), "privileged": sorted(privileged)}
+    return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
 
 def libgcc_symbols(root):
@@ -214,9 +241,8 @@ def check_file(lesson, name, root, flags, api, templates, workdir):
     compiled = compile_file(source, root, flags, workdir)
     if compiled is None:
         return []  # the build reports it
-    references = twins(lesson, name, flags)
-    allowed_symbols = api | {s for twin in references for s in twin.undefined}
-    allowed_privileged = {p for twin in references for p in twin.privileged}
+    twin_symbols, allowed_privileged = twins(lesson, name, flags)
+    allowed_symbols = api | twin_symbols
     findings = []
 
     harness = sorted(s for s in compiled.undefined if HARNESS_SYMBOL.match(s))
