@@ -65,7 +65,7 @@ def limit_build_resources():
 def run_make(arguments, root=ROOT):
     """make -s -C ROOT ARGUMENTS... within the time and memory limits; on a
     timeout, the whole process group is killed and a failure returned."""
-    command = ["make", "-s", "-C", str(root), *layout.make_variables(), *arguments]
+    command = ["make", "-s", "-C", str(root), *layout.make_variables(root), *arguments]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           start_new_session=True, preexec_fn=limit_build_resources) as process:
         try:
