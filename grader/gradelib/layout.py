@@ -1,8 +1,9 @@
 """A kernel layout of this grading run's own: random padding before the
 tests' code and the test harness's code, data and bss (common/linker.ld),
-chosen once per run, for the kernels built in a grading copy. An address that a student reads off a local build's
-symbol table (a test function, the nonce, the running test's record) then
-points somewhere else in the graded kernel."""
+chosen once per run, for the kernels built in a grading copy. An address
+that a student reads off a local build's symbol table (a test function, the
+nonce, the running test's record) then points somewhere else in the graded
+kernel."""
 
 import secrets
 from pathlib import Path
