@@ -6,6 +6,9 @@
  * memory that other code could search for it: QEMU hands it over through
  * fw_cfg (I/O ports), Bochs as a boot module that is wiped once read, and it
  * is kept here as raw bytes, which no scan can tell from any other data.
+ * And the tests judged are the tests written: a checksum of the kernel's
+ * code and constants, taken before any lesson code ran, must still hold
+ * after each test, or the test fails and the grader is told (# TAMPERED).
  *
  * Surviving a crash: before each test the runner saves its registers with
  * kjmp_set. A CPU exception or panic inside the test prints its report and
@@ -54,6 +57,8 @@ static struct {
     uint8_t bytes[NONCE_BYTES];
     bool present; /* false: not booted by the grader, lines say nonce=none */
 } nonce;
+static uint64_t image_checksum; /* of text and rodata, from ktest_prepare */
+
 static const char NONCE_FW_CFG_FILE[] = "opt/kernel-memory-lab/nonce"; /* QEMU */
 static const char NONCE_MODULE[] = "ktest-nonce";                      /* Bochs */
 
@@ -202,12 +207,24 @@ static bool take_nonce_module(void)
     return false;
 }
 
-void ktest_take_nonce(void)
+/* FNV-1a over the kernel's code and constants (the test table included),
+ * a word at a time: any byte changed changes it. */
+static uint64_t checksum_image(void)
+{
+    static const uint64_t FNV_OFFSET = 0xCBF29CE484222325ull, FNV_PRIME = 0x100000001B3ull;
+    uint64_t hash = FNV_OFFSET;
+    for (uintptr_t at = (uintptr_t)_text_start; at < (uintptr_t)_rodata_end; at += sizeof(hash))
+        hash = (hash ^ *(const uint64_t *)at) * FNV_PRIME;
+    return hash;
+}
+
+void ktest_prepare(void)
 {
     char text[NONCE_DIGITS];
     size_t length = fw_cfg_read_file(NONCE_FW_CFG_FILE, text, sizeof(text));
     nonce.present = length > 0 ? parse_nonce(text, length) : take_nonce_module();
     wipe(text, sizeof(text));
+    image_checksum = checksum_image();
 }
 
 /* ---- the protocol --------------------------------------------------------- */
@@ -342,6 +359,11 @@ _Noreturn void ktest_run_all(const char *lesson, const char *command_line)
 
         report(false, "# RUN %u %s", number, test->name);
         run_one(test);
+        if (checksum_image() != image_checksum) {
+            kprintf("# the kernel's code or constants changed during this test\n");
+            current.failed = true;
+            report(true, "# TAMPERED %u %s", number, test->name);
+        }
         report(true, "%s %u %s # points=%u/%u kind=%s", current.failed ? "not ok" : "ok", number,
                test->name, current.failed ? 0 : test->points, test->points, kind_names[test->kind]);
         if (current.failed)

@@ -136,11 +136,13 @@ struct ktest_fault {
  * *fault; the exception then does not fail the test. */
 bool ktest_catch_fault(void (*fn)(void *arg), void *arg, struct ktest_fault *fault);
 
-/* Takes the grader's nonce before any lesson code runs: from QEMU's fw_cfg
+/* Runs before any lesson code. Takes the grader's nonce: from QEMU's fw_cfg
  * file opt/kernel-memory-lab/nonce, or else from the boot module named
- * ktest-nonce (Bochs), which is wiped and removed from boot_info. The signed
- * result lines carry it; without one they say nonce=none. */
-void ktest_take_nonce(void);
+ * ktest-nonce (Bochs), which is wiped and removed from boot_info; the signed
+ * result lines carry it (without one they say nonce=none). And takes a
+ * checksum of the kernel's code and constants: a test after which it no
+ * longer holds fails, reported as "# TAMPERED N NAME nonce=N". */
+void ktest_prepare(void);
 
 /* Runs the tests (filtered by the command line's ktest.only=NAME[,NAME...]
  * and ktest.from=NUMBER), prints the protocol and leaves the emulator. */

@@ -24,6 +24,8 @@ CONSOLE_RESULT = re.compile(r"^(ok|not ok) \d+ \S+ # points=\d+/\d+ kind=\w+$")
 CONSOLE_PROTOCOL = re.compile(r"^(KTAP version 1|# lesson \S+|1\.\.\d+|# test \d+ \S+ points=\d+ "
                               r"kind=\w+|# \d+ passed, \d+ failed|# END)$")
 SIGNED = re.compile(r"nonce=\S+\s*$")
+# After a test that changed the kernel's code or constants (common/ktest.c).
+TAMPERED = re.compile(r"^# TAMPERED (\d+) (\S+) nonce=(\S+)$")
 
 
 def read_results(path):
@@ -48,6 +50,7 @@ def flooded(path):
 
 def is_harness_line(line):
     return bool(protocol.TEST_LINE.match(line) or protocol.RUN_LINE.match(line) or
+                TAMPERED.match(line) or
                 protocol.RESULT_LINE.match(line) or protocol.END_LINE.match(line) or
                 CONSOLE_PROTOCOL.match(line))
 
@@ -62,6 +65,10 @@ def feed_boot(state, console, results):
         if not is_harness_line(line):
             state.forged.append(f"a line on the results channel that the harness did not write: "
                                 f"{line[:80]!r}")
+        elif match := TAMPERED.match(line):
+            if match.group(3) == state.nonce:
+                state.forged.append(f"the kernel's code or constants changed while test "
+                                    f"{match.group(2)} ran")
         elif not CONSOLE_PROTOCOL.match(line):  # the header and summary carry nothing
             state.feed(line)
     running = None

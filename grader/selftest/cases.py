@@ -364,7 +364,7 @@ static void cheat(void)
         *(volatile uint8_t *)tests[i] = 0xC3;
     __asm__ volatile("mov %0, %%cr0" : : "r"(cr0));
 }
-""", ("flagged",)),
+""", ("below", "flagged")),
     Cheat("tests' pages made writable in the page tables, then ret over them", """
 static void cheat(void)
 {
@@ -378,7 +378,7 @@ static void cheat(void)
         *(volatile uint8_t *)tests[i] = 0xC3;
     }
 }
-""", ("below",)),
+""", ("below", "flagged")),
     Cheat("forged results written to COM2", """
 static void cheat(void)
 {

@@ -54,6 +54,13 @@ class ChannelTest(unittest.TestCase):
         self.assertEqual(len(state.forged), 1)
         self.assertIn("did not write", state.forged[0])
 
+    def test_a_test_that_changed_the_kernel_is_reported(self):
+        results = RESULTS[:5] + ["# TAMPERED 1 first nonce=N"] + RESULTS[5:]
+        state = fed(CONSOLE, results)
+        self.assertEqual(state.tests["first"].status, "failed")
+        self.assertEqual(state.forged, ["the kernel's code or constants changed while test first ran"])
+        self.assertEqual(fed(CONSOLE, RESULTS[:5] + ["# TAMPERED 1 first nonce=X"]).forged, [])
+
     def test_a_crash_report_goes_to_the_running_test(self):
         state = fed(CONSOLE[:6] + ["*** EXCEPTION 14: #PF page fault"], RESULTS[:5])
         self.assertEqual(state.running, "first")
