@@ -8,7 +8,8 @@
  * is kept here as raw bytes, which no scan can tell from any other data.
  * And the tests judged are the tests written: a checksum of the kernel's
  * code and constants, taken before any lesson code ran, must still hold
- * after each test, or the test fails and the grader is told (# TAMPERED).
+ * after each test, or that test and every later one fail, and the grader is
+ * told (# TAMPERED).
  *
  * Surviving a crash: before each test the runner saves its registers with
  * kjmp_set. A CPU exception or panic inside the test prints its report and
@@ -345,7 +346,7 @@ _Noreturn void ktest_run_all(const char *lesson, const char *command_line)
 
     static const struct ktest *tests[MAX_TESTS];
     unsigned count = collect_tests(tests);
-    unsigned passed = 0, failed = 0;
+    unsigned passed = 0, failed = 0, tampered_in = 0;
     report(false, "KTAP version 1");
     report(false, "# lesson %s", lesson);
     report(false, "1..%u", count);
@@ -360,9 +361,14 @@ _Noreturn void ktest_run_all(const char *lesson, const char *command_line)
         report(false, "# RUN %u %s", number, test->name);
         run_one(test);
         if (checksum_image() != image_checksum) {
-            kprintf("# the kernel's code or constants changed during this test\n");
+            /* No later result can be trusted either: they all fail. */
+            if (tampered_in == 0) {
+                tampered_in = number;
+                report(true, "# TAMPERED %u %s", number, test->name);
+            }
+            kprintf("# the kernel's code or constants were changed (during test %u)\n",
+                    tampered_in);
             current.failed = true;
-            report(true, "# TAMPERED %u %s", number, test->name);
         }
         report(true, "%s %u %s # points=%u/%u kind=%s", current.failed ? "not ok" : "ok", number,
                test->name, current.failed ? 0 : test->points, test->points, kind_names[test->kind]);

@@ -140,8 +140,9 @@ bool ktest_catch_fault(void (*fn)(void *arg), void *arg, struct ktest_fault *fau
  * file opt/kernel-memory-lab/nonce, or else from the boot module named
  * ktest-nonce (Bochs), which is wiped and removed from boot_info; the signed
  * result lines carry it (without one they say nonce=none). And takes a
- * checksum of the kernel's code and constants: a test after which it no
- * longer holds fails, reported as "# TAMPERED N NAME nonce=N". */
+ * checksum of the kernel's code and constants: once it no longer holds after
+ * a test, that test and every later one fail, and the first is reported as
+ * "# TAMPERED NUMBER NAME nonce=N". */
 void ktest_prepare(void);
 
 /* Runs the tests (filtered by the command line's ktest.only=NAME[,NAME...]

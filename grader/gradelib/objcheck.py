@@ -46,7 +46,8 @@ ALLOWED_SECTION = re.compile(r"^\.(text|rodata|data|bss|comment|note\.GNU-stack|
                              r"note\.gnu\.property|rela?\.\S+|symtab|strtab|shstrtab|"
                              r"debug_\w+|group)(\.\S*)?$")
 IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*\b")
-ASM_TEMPLATE = re.compile(r"__asm__\s*(?:volatile\s*|__volatile__\s*)?\(\s*((?:\"(?:[^\"\\]|\\.)*\"\s*)+)")
+ASM_TEMPLATE = re.compile(r"__asm__\s*(?:volatile\s*|__volatile__\s*)?\(\s*"
+                          r"((?:\"(?:[^\"\\]|\\.)*\"\s*)+)")
 OPERAND = re.compile(r"%(?:[a-zA-Z]?\d|\[\w+\]|[a-zA-Z]\[\w+\])")
 FUNCTION_POINTER_CAST = re.compile(r"\(\s*[\w\s\*]+\(\s*\*\s*\)\s*\([^()]*\)\s*\)\s*[\w(]")
 FUNCTION_POINTER_TYPEDEF = re.compile(r"typedef\s[^;{}]*?\(\s*\*\s*(\w+)\s*\)\s*\(")

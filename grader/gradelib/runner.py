@@ -105,9 +105,9 @@ def test_files(lesson, flavour, flavours, root=ROOT):
 
 def make_iso(elf, iso, command_line, nonce_module=None):
     emulators.require("grub-mkrescue")
-    extra = [str(nonce_module)] if nonce_module else []
-    made = subprocess.run([str(ROOT / "tools" / "mkiso"), str(elf), str(iso), command_line, *extra],
-                          capture_output=True, text=True)
+    module = [str(nonce_module)] if nonce_module else []
+    made = subprocess.run([str(ROOT / "tools" / "mkiso"), str(elf), str(iso), command_line,
+                           *module], capture_output=True, text=True)
     if made.returncode != 0:
         raise RuntimeError(f"tools/mkiso failed for {elf}:\n{made.stderr}")
 

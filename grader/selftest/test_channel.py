@@ -58,7 +58,8 @@ class ChannelTest(unittest.TestCase):
         results = RESULTS[:5] + ["# TAMPERED 1 first nonce=N"] + RESULTS[5:]
         state = fed(CONSOLE, results)
         self.assertEqual(state.tests["first"].status, "failed")
-        self.assertEqual(state.forged, ["the kernel's code or constants changed while test first ran"])
+        self.assertEqual(state.forged,
+                         ["the kernel's code or constants changed while test first ran"])
         self.assertEqual(fed(CONSOLE, RESULTS[:5] + ["# TAMPERED 1 first nonce=X"]).forged, [])
 
     def test_a_crash_report_goes_to_the_running_test(self):
