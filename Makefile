@@ -73,6 +73,13 @@ LDFLAGS  := -nostdlib -static -no-pie -z max-page-size=0x1000 --build-id=none \
 # Where the compiler has a libgcc (clang for this target has none), it links
 # after the objects, for any helper the compiler calls.
 LIBGCC   := $(wildcard $(shell $(CC) -print-libgcc-file-name 2>/dev/null))
+# Bytes of padding before the tests' code and the test harness's code, data
+# and bss (linker.ld): the grader picks them at random for each run
+# (grader/gradelib/layout.py). Only the link sees them (LAYOUT_STAMP below), so
+# a new layout relinks without recompiling anything.
+HARNESS_PADDINGS := TESTS TEXT DATA BSS
+$(foreach P,$(HARNESS_PADDINGS),$(eval HARNESS_$(P)_PADDING ?= 0))
+HARNESS_LDFLAGS := $(foreach P,$(HARNESS_PADDINGS),--defsym=HARNESS_$(P)_PADDING=$(HARNESS_$(P)_PADDING))
 NASMFLAGS := -f elf64
 
 # ---- what a lesson's kernel is made of ---------------------------------------
@@ -169,9 +176,9 @@ SRCS_$$(KERNEL) := $(COMMON_C) $(COMMON_ASM) \
             $(addprefix lessons/$(1)/,$(call student_files,$(1)))),$(2),$(4))
 
 $(BUILD)/$$(KERNEL).elf: $$(call object,$$(SRCS_$$(KERNEL))) $(BUILD)/obj/$$(KERNEL)/main.o common/linker.ld \
-    $(FLAGS_STAMP)
+    $(FLAGS_STAMP) $(LAYOUT_STAMP)
 	@echo "  LD      $$@"
-	@$(LD) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBGCC)
+	@$(LD) $(LDFLAGS) $(HARNESS_LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBGCC)
 
 $(BUILD)/obj/$$(KERNEL)/main.o: common/main.c $(FLAGS_STAMP)
 	@mkdir -p $$(@D)
@@ -179,6 +186,13 @@ $(BUILD)/obj/$$(KERNEL)/main.o: common/main.c $(FLAGS_STAMP)
 	@$(CC) $(CFLAGS) $(SANITIZE) $(INCLUDES) -DLESSON_NAME='"$(1)"' -DLESSON_FLAVOUR='"$(4)"' \
 	    -DLESSON_BUILD='"$(if $(filter solution,$(3)),reference,starter)"' -MMD -MP -c $$< -o $$@
 endef
+
+# A kernel is linked again when the harness's padding changes.
+LAYOUT_STAMP := $(BUILD)/harness-layout
+LAYOUT := $(foreach P,$(HARNESS_PADDINGS),$(HARNESS_$(P)_PADDING))
+ifneq ($(LAYOUT),$(shell cat $(LAYOUT_STAMP) 2>/dev/null))
+$(shell mkdir -p $(BUILD) && echo "$(LAYOUT)" > $(LAYOUT_STAMP))
+endif
 
 PREVIOUS :=
 $(foreach L,$(LESSONS),$(foreach V,lesson solution,$(foreach F,- $(FLAVOURS_$(firstword \

@@ -14,7 +14,7 @@ static bool bochs_e9_present;
 
 void console_init(void)
 {
-    serial_init();
+    serial_init(SERIAL_COM1);
     vga_init();
     /* With port_e9_hack enabled Bochs reads back 0xE9 here; QEMU reads 0xFF. */
     bochs_e9_present = inb(BOCHS_E9_PORT) == BOCHS_E9_PORT;
@@ -22,7 +22,7 @@ void console_init(void)
 
 void console_putc(char c)
 {
-    serial_putc(c);
+    serial_putc(SERIAL_COM1, c);
     vga_putc(c);
     if (bochs_e9_present)
         outb(BOCHS_E9_PORT, (uint8_t)c);

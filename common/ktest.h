@@ -13,7 +13,8 @@
  * them between __start_ktests and __stop_ktests, so no list is kept by hand.
  *
  * Booted with "mode=test", the kernel runs every test and prints a KTAP-like
- * protocol on the serial port; the grader reads it (grader/README.md):
+ * protocol; the grader reads it (grader/README.md). The signed copy goes to
+ * COM2, which only the harness writes, and is all the grader believes:
  *
  *     KTAP version 1
  *     # lesson 14-pmm
@@ -23,6 +24,10 @@
  *     # RUN 1 frames_are_page_aligned
  *     # lessons/14-pmm/tests.c:40: frame % PAGE_SIZE == 0: expected 0 (0x0), got 16 (0x10)
  *     not ok 1 frames_are_page_aligned # points=0/2 kind=practice nonce=...
+ *
+ * The console (COM1, kprintf) shows the same lines without the nonce, with
+ * each test's own output (failed checks, crash reports) between its RUN line
+ * and its result.
  *
  * A test that crashes (CPU exception or panic) fails with the report, and
  * the run continues with the next test.
@@ -131,12 +136,14 @@ struct ktest_fault {
  * *fault; the exception then does not fail the test. */
 bool ktest_catch_fault(void (*fn)(void *arg), void *arg, struct ktest_fault *fault);
 
-/* Takes the grader's nonce (nonce=...) off the command line before any
- * lesson code runs, blanking it in both copies: result lines carry it, and
- * code that never saw it cannot print lines the grader accepts. Ring-0 code
- * written to cheat can still find it in memory (GRUB leaves copies); the
- * grader also condemns tests declared or reported twice (grader/README.md). */
-void ktest_take_nonce(char *command_line, char *loader_command_line);
+/* Runs before any lesson code. Takes the grader's nonce: from QEMU's fw_cfg
+ * file opt/kernel-memory-lab/nonce, or else from the boot module named
+ * ktest-nonce (Bochs), which is wiped and removed from boot_info; the signed
+ * result lines carry it (without one they say nonce=none). And takes a
+ * checksum of the kernel's code and constants: once it no longer holds after
+ * a test, that test and every later one fail, and the first is reported as
+ * "# TAMPERED NUMBER NAME nonce=N". */
+void ktest_prepare(void);
 
 /* Runs the tests (filtered by the command line's ktest.only=NAME[,NAME...]
  * and ktest.from=NUMBER), prints the protocol and leaves the emulator. */

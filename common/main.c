@@ -42,7 +42,7 @@ _Noreturn void kernel_main(uint32_t magic, uint32_t multiboot_info)
 
     kprintf("kernel-memory-lab: lesson %s%s%s (%s build), booted by %s\n", LESSON_NAME,
             LESSON_FLAVOUR[0] ? " " : "", LESSON_FLAVOUR, LESSON_BUILD, boot_info.loader_name);
-    ktest_take_nonce(boot_info.command_line, boot_info.loader_command_line);
+    ktest_prepare();
     kprintf("command line: %s\n", boot_info.command_line);
 
     char mode[MODE_SIZE] = "demo";

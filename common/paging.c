@@ -48,6 +48,7 @@ const char *paging_status_name(enum paging_status status)
         [PAGING_NOT_MAPPED] = "page not mapped",
         [PAGING_NO_MEMORY] = "no frame for a page table",
         [PAGING_HUGE_PAGE] = "address inside a huge page",
+        [PAGING_WRITABLE_EXECUTABLE] = "writable and executable (W^X)",
     };
     return (unsigned)status < ARRAY_SIZE(names) ? names[status] : "unknown";
 }
@@ -96,6 +97,8 @@ enum paging_status paging_map(pte_t *pml4, uintptr_t virt, phys_addr_t phys, uin
         return PAGING_UNALIGNED;
     if (flags & PTE_HUGE)
         return PAGING_HUGE_PAGE; /* in a 4 KiB page's entry bit 7 means PAT */
+    if ((flags & PTE_WRITABLE) && !(flags & PTE_NO_EXECUTE))
+        return PAGING_WRITABLE_EXECUTABLE; /* code that can be written can be injected */
     phys_addr_t existing;
     if (paging_translate(pml4, virt, &existing) == PAGING_OK)
         return PAGING_ALREADY_MAPPED;
@@ -156,6 +159,28 @@ static void map_kernel_range(pte_t *page_table, const char *start, const char *e
     }
 }
 
+static bool is_kernel_code_or_rodata(phys_addr_t frame)
+{
+    return frame >= kernel_virt_to_phys(_text_start) && frame < kernel_virt_to_phys(_rodata_end);
+}
+
+/* The direct map's first 2 MiB holds the kernel image: a page table of
+ * 4 KiB pages replaces its huge page, so that the image's text and rodata
+ * are read-only here too. A writable alias would undo W^X: code could
+ * rewrite the kernel's instructions through it. */
+static void protect_image_in_direct_map(pte_t *pd)
+{
+    phys_addr_t table_frame = allocate_table_frame();
+    KASSERT(table_frame != 0);
+    pte_t *page_table = phys_to_virt(table_frame);
+    for (unsigned i = 0; i < PAGE_TABLE_ENTRIES; i++) {
+        phys_addr_t frame = (phys_addr_t)i * PAGE_SIZE;
+        uint64_t writable = is_kernel_code_or_rodata(frame) ? 0 : PTE_WRITABLE;
+        page_table[i] = frame | PTE_PRESENT | writable | PTE_NO_EXECUTE;
+    }
+    pd[0] = table_frame | PTE_PRESENT | PTE_WRITABLE | PTE_NO_EXECUTE;
+}
+
 void paging_init(void)
 {
     pte_t *pml4 = paging_kernel_pml4();
@@ -171,6 +196,7 @@ void paging_init(void)
         for (unsigned i = 0; i < PAGE_TABLE_ENTRIES; i++)
             pd[i] |= PTE_NO_EXECUTE;
     }
+    protect_image_in_direct_map(phys_to_virt(pte_address(pdpt[0])));
 
     /* The kernel image: a page table replaces the boot code's 2 MiB page. */
     phys_addr_t table_frame = allocate_table_frame();

@@ -48,11 +48,12 @@ static inline phys_addr_t pte_address(pte_t entry)
 
 enum paging_status {
     PAGING_OK = 0,
-    PAGING_UNALIGNED,      /* an address is not page-aligned */
-    PAGING_ALREADY_MAPPED, /* map: the page is mapped already */
-    PAGING_NOT_MAPPED,     /* unmap/translate: nothing is mapped there */
-    PAGING_NO_MEMORY,      /* no frame for a new page table */
-    PAGING_HUGE_PAGE,      /* inside a 2 MiB/1 GiB page, or PTE_HUGE asked for */
+    PAGING_UNALIGNED,           /* an address is not page-aligned */
+    PAGING_ALREADY_MAPPED,      /* map: the page is mapped already */
+    PAGING_NOT_MAPPED,          /* unmap/translate: nothing is mapped there */
+    PAGING_NO_MEMORY,           /* no frame for a new page table */
+    PAGING_HUGE_PAGE,           /* inside a 2 MiB/1 GiB page, or PTE_HUGE asked for */
+    PAGING_WRITABLE_EXECUTABLE, /* map: PTE_WRITABLE without PTE_NO_EXECUTE (W^X) */
 };
 
 const char *paging_status_name(enum paging_status status);
@@ -60,7 +61,8 @@ const char *paging_status_name(enum paging_status status);
 /* Replaces the boot page tables' view with the kernel's own: drops the
  * identity map, makes the direct map no-execute, and maps the kernel image
  * with 4 KiB pages, W^X: text read+execute, rodata read-only, data and bss
- * read-write, and the stack's guard page not at all. */
+ * read-write, and the stack's guard page not at all. The image's text and
+ * rodata are read-only in the direct map as well: no alias can write them. */
 void paging_init(void);
 
 /* The kernel's PML4 (through the direct map). */
@@ -80,7 +82,8 @@ void paging_set_table_allocator(frame_allocator_t allocate);
 pte_t *paging_walk(pte_t *pml4, uintptr_t virt, bool create);
 
 /* Maps the 4 KiB page at `virt` to the frame `phys` with `flags`
- * (PTE_PRESENT is implied). Refuses to replace an existing mapping. */
+ * (PTE_PRESENT is implied). Refuses to replace an existing mapping, and a
+ * page both writable and executable (PTE_WRITABLE without PTE_NO_EXECUTE). */
 enum paging_status paging_map(pte_t *pml4, uintptr_t virt, phys_addr_t phys, uint64_t flags);
 
 /* Removes the mapping of the page at `virt`, flushes it from the TLB and

@@ -7,6 +7,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from . import channel
+
 MEMORY_MB = 128
 QEMU = "qemu-system-x86_64"
 BOCHS = "bochs"
@@ -51,7 +53,7 @@ def has_display():
 
 
 def qemu_command(iso, *, headless=True, gdb_port=None, exit_device=True, log=None,
-                 keys=False):
+                 keys=False, results=None, nonce=None):
     """QEMU booting `iso` with the serial port on stdout.
 
     headless: no window (-display none); otherwise QEMU opens its window and
@@ -61,7 +63,8 @@ def qemu_command(iso, *, headless=True, gdb_port=None, exit_device=True, log=Non
     only). log: a file for QEMU's log of CPU resets and exceptions. keys: a
     person at the terminal: Ctrl-A X quits, Ctrl-A C switches to QEMU's
     monitor, and Ctrl-C still quits (-serial mon:stdio would pass it to the
-    kernel)."""
+    kernel). results: a file for COM2, the test results channel; nonce:
+    handed to the kernel through fw_cfg (see channel.py)."""
     require(QEMU)
     command = [QEMU, "-cdrom", str(iso), "-m", f"{MEMORY_MB}M", "-no-reboot", "-nic", "none"]
     if keys:
@@ -76,6 +79,10 @@ def qemu_command(iso, *, headless=True, gdb_port=None, exit_device=True, log=Non
         command += ["-S", "-gdb", f"tcp:127.0.0.1:{gdb_port}"]
     if log:
         command += ["-d", "int,cpu_reset", "-D", str(log)]
+    if results:
+        command += ["-serial", f"file:{results}"]
+    if nonce:
+        command += ["-fw_cfg", f"name={channel.NONCE_FW_CFG},string={nonce}"]
     return command
 
 
@@ -91,7 +98,7 @@ def bochs_display():
     return "rfb"
 
 
-def bochs_config(iso, serial_path, log_path, display):
+def bochs_config(iso, serial_path, log_path, display, results_path=None):
     display_line = f"display_library: {display}"
     if display == "rfb":
         display_line += ', options="timeout=0"'  # do not wait for a VNC client
@@ -103,6 +110,7 @@ def bochs_config(iso, serial_path, log_path, display):
         f"ata0-master: type=cdrom, path={iso}, status=inserted",
         "boot: cdrom",
         f"com1: enabled=1, mode=file, dev={serial_path}",
+        f"com2: enabled=1, mode=file, dev={results_path}" if results_path else "com2: enabled=0",
         "port_e9_hack: enabled=1",  # the kernel echoes its console to port 0xE9
         "magic_break: enabled=1",   # BOCHS_BREAK() stops in the debugger
         "sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy",
@@ -133,17 +141,19 @@ def network_isolation():
     return []
 
 
-def bochs_files(iso, workdir, interactive, symbols=None):
+def bochs_files(iso, workdir, interactive, symbols=None, results_path=None):
     """Writes bochsrc and the debugger's rc file into workdir; returns
     (command, serial_path, log_path). Bochs's built-in debugger stops at
     start-up: the rc file loads `symbols` (a file of "ADDRESS NAME" lines)
     if given and continues at once; in a non-interactive run it also quits
-    when a magic breakpoint stops the machine."""
+    when a magic breakpoint stops the machine. results_path: a file for COM2,
+    the test results channel."""
     require(BOCHS)
     workdir = Path(workdir)
     serial_path, log_path = workdir / "serial.log", workdir / "bochs.log"
     display = bochs_display() if interactive else "rfb"
-    (workdir / "bochsrc").write_text(bochs_config(iso, serial_path, log_path, display))
+    (workdir / "bochsrc").write_text(bochs_config(iso, serial_path, log_path, display,
+                                                  results_path))
     load = f'ldsym global "{Path(symbols).resolve()}"\n' if symbols else ""
     (workdir / "debugger.rc").write_text(load + ("c\n" if interactive else "c\nquit\n"))
     command = [BOCHS, "-q", "-f", str(workdir / "bochsrc"), "-rc", str(workdir / "debugger.rc")]

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import emulators, protocol, toolchain
+from . import channel, emulators, layout, protocol, toolchain
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 OUTPUT_LIMIT = 1024 * 1024  # bytes of serial output per boot
@@ -158,7 +158,7 @@ def limit_build_resources():
 def run_make(arguments, root=ROOT):
     """make -s -C ROOT ARGUMENTS... within the time and memory limits; on a
     timeout, the whole process group is killed and a failure returned."""
-    command = ["make", "-s", "-C", str(root), *arguments]
+    command = ["make", "-s", "-C", str(root), *layout.make_variables(root), *arguments]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           start_new_session=True, preexec_fn=limit_build_resources) as process:
         try:
@@ -197,9 +197,11 @@ def test_files(lesson, flavour, flavours, root=ROOT):
     return files
 
 
-def make_iso(elf, iso, command_line):
-    made = subprocess.run([str(ROOT / "tools" / "mkiso"), str(elf), str(iso), command_line],
-                          capture_output=True, text=True, env=toolchain.mkiso_environment())
+def make_iso(elf, iso, command_line, nonce_module=None):
+    module = [str(nonce_module)] if nonce_module else []
+    made = subprocess.run([str(ROOT / "tools" / "mkiso"), str(elf), str(iso), command_line,
+                           *module], capture_output=True, text=True,
+                          env=toolchain.mkiso_environment())
     if made.returncode != 0:
         raise RuntimeError(f"tools/mkiso failed for {elf}:\n{made.stderr}")
 
@@ -294,21 +296,25 @@ def exception_storm(log):
 
 
 def boot_qemu(iso, state, timeouts, workdir):
-    log = workdir / "qemu.log"
-    command = emulators.qemu_command(iso, headless=True, log=log)
-    last_line = ["(nothing)"]
+    log, results = workdir / "qemu.log", workdir / "results.log"
+    results.unlink(missing_ok=True)
+    command = emulators.qemu_command(iso, headless=True, log=log, results=results,
+                                     nonce=state.nonce)
+    last_line, console = ["(nothing)"], []
 
     def on_line(line):
         if line.strip():
             last_line[0] = line.strip()
-        state.feed(line)
+        console.append(line)
 
     with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL) as process:
-        stopped = read_lines(process, state, timeouts, on_line, lambda: exception_storm(log))
+        stopped = read_lines(process, state, timeouts, on_line,
+                             lambda: exception_storm(log) or channel.flooded(results))
         if stopped:
             process.kill()
         process.wait()
+    channel.feed_boot(state, console, channel.read_results(results))
     if stopped:
         return f"{stopped} after '{last_line[0]}'"
     if state.ended:
@@ -317,8 +323,11 @@ def boot_qemu(iso, state, timeouts, workdir):
 
 
 def boot_bochs(iso, state, timeouts, workdir):
-    command, serial_path, log_path = emulators.bochs_files(iso, workdir, interactive=False)
-    serial_path.touch()
+    results = workdir / "results.log"
+    command, serial_path, log_path = emulators.bochs_files(iso, workdir, interactive=False,
+                                                           results_path=results)
+    serial_path.write_bytes(b"")
+    results.write_bytes(b"")
     with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL) as process:
         silence = SilenceWatch(process.pid, timeouts, "bochs")
@@ -342,8 +351,7 @@ def boot_bochs(iso, state, timeouts, workdir):
                 break
         process.wait()
     lines = serial_path.read_bytes()[:OUTPUT_LIMIT].decode("utf-8", "replace").splitlines()
-    for line in lines:
-        state.feed(line)
+    channel.feed_boot(state, lines, channel.read_results(results))
     last = next((line.strip() for line in reversed(lines) if line.strip()), "(nothing)")
     if stopped:
         return f"{stopped} after '{last}'"
@@ -377,11 +385,12 @@ def grade_kernel(lesson, kernel, flavours, emu="qemu", timeouts=Timeouts(), root
     first = 0
     try:
         while result.boots <= len(tests):
-            command_line = f"mode=test nonce={state.nonce}"
+            command_line = "mode=test"
             if first:
                 command_line += f" ktest.from={first}"
             iso = workdir / f"boot{result.boots}.iso"
-            make_iso(kernel_elf(root, kernel), iso, command_line)
+            make_iso(kernel_elf(root, kernel), iso, command_line,
+                     channel.nonce_module(workdir, state.nonce) if emu == "bochs" else None)
             result.boots += 1
             state.begin_boot()
             problem = boot(iso, state, timeouts, workdir)

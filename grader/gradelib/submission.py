@@ -14,7 +14,6 @@ header of the lab copy, and its assembly may not pull in files (.incbin,
 .include) - however the source spells it (macros, digraphs, string pasting)."""
 
 import re
-import shlex
 import shutil
 import subprocess
 import tarfile
@@ -23,7 +22,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import toolchain
+from . import objcheck, toolchain
 from .runner import ROOT
 
 LAB_PARTS = ("Makefile", "common", "lessons", "solutions", "tools")
@@ -55,6 +54,7 @@ class Workspace:
     taken: dict = field(default_factory=dict)    # file name -> where it came from
     missing: list = field(default_factory=list)  # manifest files not in the submission
     notes: list = field(default_factory=list)
+    findings: list = field(default_factory=list)  # objcheck.Finding: for the instructor
 
     def remove(self):
         shutil.rmtree(self.root, ignore_errors=True)
@@ -238,6 +238,7 @@ def overlay(workspace, lesson, submission):
     if workspace.missing:
         workspace.notes.append(MISSING_NOTE + ", ".join(workspace.missing))
     check_sources(workspace, lesson)
+    workspace.findings = objcheck.check(workspace.root, lesson, workspace.taken)
 
 
 def check_sources(workspace, lesson):
@@ -246,8 +247,7 @@ def check_sources(workspace, lesson):
     include files. A file that does not compile is left for the build to
     report."""
     root = workspace.root.resolve()
-    flags = shlex.split(subprocess.run(["make", "-s", "-C", str(root), "print-cflags"],
-                                       capture_output=True, text=True).stdout)
+    flags = objcheck.compiler_flags(root)
     allowed = (root / "common", root / "lessons")
     compiler = [*toolchain.compiler(), *flags]
     for name in workspace.taken:

@@ -347,6 +347,23 @@ MUTANTS += [
          caught_by=["freed_area_faults_and_is_reused"]),
 ]
 
+PAGING = "common/paging.c"
+
+# The lab's own paging rules (lessons/15-kheap/tests_paging.c): the tests that
+# keep student code from rewriting the kernel must themselves be able to fail.
+MUTANTS += [
+    Case("kernel image writable through the direct map", "15-kheap", PAGING,
+         "    protect_image_in_direct_map(phys_to_virt(pte_address(pdpt[0])));\n",
+         "    (void)protect_image_in_direct_map;\n",
+         caught_by=["kernel_code_is_read_only_through_every_mapping",
+                    "kernel_constants_are_read_only_through_every_mapping"]),
+    Case("paging_map allows W^X", "15-kheap", PAGING,
+         "    if ((flags & PTE_WRITABLE) && !(flags & PTE_NO_EXECUTE))\n"
+         "        return PAGING_WRITABLE_EXECUTABLE;",
+         "    if (false)\n        return PAGING_WRITABLE_EXECUTABLE;",
+         caught_by=["paging_map_refuses_writable_executable_pages"]),
+]
+
 STARTER_PMM = "lessons/14-pmm/pmm.c"
 PMM_INIT = "void pmm_init(void)\n{\n"
 
@@ -396,4 +413,151 @@ BOCHS_PATHOLOGICAL = [
             verdict=case.verdict.replace("triple fault", "triple fault: Bochs stopped"))
     for case in PATHOLOGICAL
     if case.name in ("boot hang", "triple fault", "hang inside one test", "spoofed result lines")
+]
+
+# Cheats: what a student who has read this source might submit (issue: grades
+# that hold). Each is the reference kheap.c with kmalloc_aligned unfinished
+# (it returns NULL) plus `code`, whose cheat() runs at the first kheap_init.
+# Addresses (@symbol@) are read off a local build of the cheat itself, as a
+# student would; @FORGED@ is every test's "ok" line, @TESTS@ the addresses of
+# every test function. `expect` says how each is stopped: "below" (not full
+# marks), "flagged" (review, with the reason), "zero" (its kernel scores 0).
+
+
+@dataclass
+class Cheat:
+    name: str
+    code: str
+    expect: tuple
+
+
+CHEAT_BASE = "solutions/15-kheap/kheap.c"
+CHEAT_UNFINISHED = ("void *kmalloc_aligned(size_t size, size_t align)\n{\n",
+                    "void *kmalloc_aligned(size_t size, size_t align)\n{\n"
+                    "    if (size || align)\n        return NULL; /* not done */\n")
+CHEAT_HOOK = ("void kheap_init(void)\n{\n",
+              "void kheap_init(void)\n{\n    static bool cheated;\n    if (!cheated) {\n"
+              "        cheated = true;\n        cheat();\n    }\n")
+CHEAT_PRELUDE = """#include "kprintf.h"
+#include "paging.h"
+#include "string.h"
+#include "x86.h"
+
+static const char *const forged[] = {@FORGED@};
+static const uintptr_t tests[] = {@TESTS@};
+
+static void hex_of(const uint8_t *bytes, char *hex)
+{
+    for (int i = 0; i < 8; i++)
+        ksnprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+}
+"""
+
+CHEATS = [
+    Cheat("forged results with the nonce at its local address, then power off", """
+#include "emulator.h"
+static void cheat(void)
+{
+    char hex[17];
+    hex_of((const uint8_t *)@nonce@ull, hex);
+    for (size_t i = 0; i < ARRAY_SIZE(forged); i++)
+        kprintf("%s nonce=%s\\n", forged[i], hex);
+    kprintf("# END nonce=%s\\n", hex);
+    emulator_exit(true);
+}
+""", ("flagged", "zero")),
+    Cheat("forged results with the nonce at its local address, then spin", """
+static void cheat(void)
+{
+    char hex[17];
+    hex_of((const uint8_t *)@nonce@ull, hex);
+    for (size_t i = 0; i < ARRAY_SIZE(forged); i++)
+        kprintf("%s nonce=%s\\n", forged[i], hex);
+    kprintf("# END nonce=%s\\n", hex);
+    for (volatile bool spin = true; spin;)
+        ;
+}
+""", ("below",)),
+    Cheat("nonce looked for in low memory through the direct map", """
+static void cheat(void)
+{
+    char found[17] = "none";
+    for (phys_addr_t at = 0; at < 16 * MiB; at++) {
+        const char *text = phys_to_virt(at);
+        if (text[0] == 'n' && memcmp(text, "nonce=", 6) == 0 && text[6] >= '0' && text[6] <= 'f') {
+            memcpy(found, text + 6, 16);
+            found[16] = '\\0';
+        }
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(forged); i++)
+        kprintf("%s nonce=%s\\n", forged[i], found);
+}
+""", ("below",)),
+    Cheat("ret written over every test through the direct map", """
+static void cheat(void)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(tests); i++)
+        *(volatile uint8_t *)phys_to_virt(kernel_virt_to_phys((const void *)tests[i])) = 0xC3;
+}
+""", ("below",)),
+    Cheat("ret written over every test with CR0.WP cleared", """
+static void cheat(void)
+{
+    uint64_t cr0 = read_cr0();
+    __asm__ volatile("mov %0, %%cr0" : : "r"(cr0 & ~(1ull << 16)));
+    for (size_t i = 0; i < ARRAY_SIZE(tests); i++)
+        *(volatile uint8_t *)tests[i] = 0xC3;
+    __asm__ volatile("mov %0, %%cr0" : : "r"(cr0));
+}
+""", ("below", "flagged")),
+    Cheat("tests' pages made writable in the page tables, then ret over them", """
+static void cheat(void)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(tests); i++) {
+        uintptr_t page = ALIGN_DOWN(tests[i], PAGE_SIZE);
+        pte_t *entry = paging_walk(paging_kernel_pml4(), page, false);
+        if (entry == NULL)
+            continue;
+        *entry |= PTE_WRITABLE;
+        paging_flush(paging_kernel_pml4(), page);
+        *(volatile uint8_t *)tests[i] = 0xC3;
+    }
+}
+""", ("below", "flagged")),
+    Cheat("forged results written to COM2", """
+static void cheat(void)
+{
+    char hex[17], line[160];
+    hex_of((const uint8_t *)@nonce@ull, hex);
+    for (size_t i = 0; i < ARRAY_SIZE(forged); i++) {
+        int length = ksnprintf(line, sizeof(line), "%s nonce=%s\\n", forged[i], hex);
+        for (int c = 0; c < length; c++)
+            outb(0x2F8, (uint8_t)line[c]);
+    }
+}
+""", ("flagged", "zero")),
+    Cheat("the harness's own report function called at its local address", """
+typedef void (*report_fn)(bool signed_line, const char *format, ...);
+static void cheat(void)
+{
+    report_fn report = (report_fn)@report@ull;
+    for (size_t i = 0; i < ARRAY_SIZE(forged); i++)
+        report(true, "%s", forged[i]);
+}
+""", ("flagged",)),
+    Cheat("tests found through the harness's table, then ret over them", """
+#include "ktest.h"
+extern const struct ktest __start_ktests[], __stop_ktests[];
+static void cheat(void)
+{
+    size_t count = ((uintptr_t)__stop_ktests - (uintptr_t)__start_ktests) / sizeof(struct ktest);
+    for (size_t i = 0; i < count; i++) {
+        uintptr_t code = (uintptr_t)__start_ktests[i].run;
+        pte_t *entry = paging_walk(paging_kernel_pml4(), ALIGN_DOWN(code, PAGE_SIZE), false);
+        *entry |= PTE_WRITABLE;
+        paging_flush(paging_kernel_pml4(), ALIGN_DOWN(code, PAGE_SIZE));
+        *(volatile uint8_t *)code = 0xC3;
+    }
+}
+""", ("flagged", "zero")),
 ]

@@ -47,12 +47,12 @@ static char console[CONSOLE_SIZE];
 static size_t console_length;
 static bool console_echo;
 
-void serial_init(void) {}
+void serial_init(uint16_t base) {}
 
 void vga_init(void) {}
 
 /* kprintf's every character comes here (console_putc in common/kprintf.c). */
-void serial_putc(char c)
+void serial_putc(uint16_t base, char c)
 {
     if (console_echo)
         fputc(c, stderr);
