@@ -1,16 +1,18 @@
-"""The test protocol the kernel prints on its serial port (common/ktest.h):
+"""The test protocol the kernel writes on its results port, COM2 (common/ktest.h):
 
     KTAP version 1
     # lesson 14-pmm
-    1..19
-    # test 1 total_matches_memory_map points=3 kind=lecture nonce=N
-    # RUN 1 total_matches_memory_map
-    # lessons/14-pmm/tests.c:115: ...diagnostic...
-    ok 1 total_matches_memory_map # points=3/3 kind=lecture nonce=N
+    1..29
+    # test 18 total_matches_memory_map points=2 kind=practice nonce=N
+    # RUN 18 total_matches_memory_map
+    ok 18 total_matches_memory_map # points=2/2 kind=practice nonce=N
     # END nonce=N
 
+(The console, COM1, carries the same lines unsigned, and each test's
+diagnostics between its RUN line and its result.)
+
 Only lines carrying this run's nonce count: a kernel that prints "ok" lines of
-its own cannot know the nonce the grader passed on its command line. And only
+its own cannot know the nonce the grader handed the harness. And only
 the tests declared in the lab's own test files count (expected_tests): a
 kernel cannot add tests, drop them or change their points."""
 

@@ -445,9 +445,10 @@ def skipped_kernel(lesson, kernel, flavours, reason, root=ROOT):
 
 
 def bonus_starter_files(lesson, root, starter):
-    """{flavour kernel: its student file} for each kernel whose tests are all
-    bonus and whose student file (NAME_F.c) in the lab at `root` is byte for
-    byte the starter's: starter(NAME_F.c) gives those bytes, or None."""
+    """{flavour kernel: its student file} for each kernel whose tests that
+    score are all bonus (the lab's own 0-point checks run in every kernel)
+    and whose student file (NAME_F.c) in the lab at `root` is byte for byte
+    the starter's: starter(NAME_F.c) gives those bytes, or None."""
     folder = Path(root) / "lessons" / lesson
     kernels = kernels_of(lesson.split("-")[0], root)
     flavours = {k.split("-", 1)[1] for k in kernels if "-" in k}
@@ -455,7 +456,7 @@ def bonus_starter_files(lesson, root, starter):
     for kernel in kernels[1:]:
         flavour = kernel.split("-", 1)[1]
         tests = protocol.expected_tests(test_files(lesson, flavour, flavours, root)).values()
-        if not tests or any(t.kind != "bonus" for t in tests):
+        if not tests or any(t.kind != "bonus" and t.points > 0 for t in tests):
             continue
         for name in sorted(p.name for p in (Path(root) / "solutions" / lesson).glob(
                 f"*_{flavour}.c")):
