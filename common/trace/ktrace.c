@@ -108,7 +108,7 @@ __attribute__((format(printf, 1, 2))) static void emit(const char *format, ...)
         line[length - 1] = '\n';
     }
     for (size_t i = 0; i < length; i++)
-        serial_putc(line[i]);
+        serial_putc(SERIAL_COM1, line[i]);
 }
 
 static struct kheap_stats stats_before;
@@ -223,12 +223,20 @@ void __wrap_kfree(void *ptr)
 
 /* ---- what the heap asks of the page tables and the PMM ------------------ */
 
+/* A page mapped or unmapped inside a traced call (paging_* or vmm_*);
+ * `caller` is the heap's or valloc's code that asked. */
+static void note_page(const char *what, uintptr_t virt, phys_addr_t phys, int status,
+                      uintptr_t caller)
+{
+    if (in_traced_call)
+        emit("%s virt=%lx phys=%lx status=%d caller=%lx\n", what, (unsigned long)virt,
+             (unsigned long)phys, status, (unsigned long)caller);
+}
+
 enum paging_status __wrap_paging_map(pte_t *pml4, uintptr_t virt, phys_addr_t phys, uint64_t flags)
 {
     enum paging_status status = __real_paging_map(pml4, virt, phys, flags);
-    if (in_traced_call)
-        emit("map virt=%lx phys=%lx status=%d caller=%lx\n", (unsigned long)virt,
-             (unsigned long)phys, (int)status, (unsigned long)CALLER);
+    note_page("map", virt, phys, (int)status, CALLER);
     return status;
 }
 
@@ -239,9 +247,8 @@ enum paging_status __wrap_paging_unmap(pte_t *pml4, uintptr_t virt, phys_addr_t 
     if (frame != NULL)
         *frame = unmapped;
     /* kheap_init tries every page of the window: only real unmaps count. */
-    if (in_traced_call && status != PAGING_NOT_MAPPED)
-        emit("unmap virt=%lx phys=%lx status=%d caller=%lx\n", (unsigned long)virt,
-             (unsigned long)unmapped, (int)status, (unsigned long)CALLER);
+    if (status != PAGING_NOT_MAPPED)
+        note_page("unmap", virt, unmapped, (int)status, CALLER);
     return status;
 }
 
@@ -353,9 +360,7 @@ enum vmm_status __wrap_vfree(void *ptr)
 enum vmm_status __wrap_vmm_map(pte_t *space, uintptr_t virt, phys_addr_t phys, uint64_t flags)
 {
     enum vmm_status status = __real_vmm_map(space, virt, phys, flags);
-    if (in_traced_call)
-        emit("map virt=%lx phys=%lx status=%d caller=%lx\n", (unsigned long)virt,
-             (unsigned long)phys, (int)status, (unsigned long)CALLER);
+    note_page("map", virt, phys, (int)status, CALLER);
     return status;
 }
 
@@ -365,8 +370,7 @@ enum vmm_status __wrap_vmm_unmap(pte_t *space, uintptr_t virt, phys_addr_t *fram
     enum vmm_status status = __real_vmm_unmap(space, virt, &unmapped);
     if (frame != NULL)
         *frame = unmapped;
-    if (in_traced_call && status != VMM_NOT_MAPPED)
-        emit("unmap virt=%lx phys=%lx status=%d caller=%lx\n", (unsigned long)virt,
-             (unsigned long)unmapped, (int)status, (unsigned long)CALLER);
+    if (status != VMM_NOT_MAPPED)
+        note_page("unmap", virt, unmapped, (int)status, CALLER);
     return status;
 }
