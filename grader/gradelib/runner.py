@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import emulators, protocol, toolchain
+from . import emulators, lab, protocol, toolchain
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 OUTPUT_LIMIT = 1024 * 1024  # bytes of serial output per boot
@@ -173,28 +173,16 @@ def run_make(arguments, root=ROOT):
 
 def kernels_of(number, root=ROOT):
     """The kernels of lesson `number`: lessonN and its flavours (lessonN-F),
-    as the lesson's lesson.mk lists them in FLAVOURS_N: the rule the
-    Makefile's KERNELS list follows, read without running make."""
-    kernels = [f"lesson{number}"]
-    for lesson_mk in sorted((Path(root) / "lessons").glob(f"{number}-*/lesson.mk")):
-        match = re.search(rf"^FLAVOURS_{number}\s*:?=(.*)$", lesson_mk.read_text(), re.M)
-        if match:
-            kernels += [f"lesson{number}-{flavour}" for flavour in match.group(1).split()]
-    return kernels
+    as the Makefile builds them."""
+    return list(lab.lesson(number, root).kernels)
 
 
-def test_files(lesson, flavour, flavours, root=ROOT):
-    """The test sources compiled into a kernel of this flavour (as the
-    Makefile's `pick` chooses them: X_F.c replaces X.c in flavour F, and is
-    left out of every other kernel)."""
-    folder = Path(root) / "lessons" / lesson
-    files = []
-    for path in sorted(folder.glob("tests*.c")):
-        if any(path.stem.endswith(f"_{other}") for other in flavours):
-            continue
-        flavoured = folder / f"{path.stem}_{flavour}.c"
-        files.append(flavoured if flavour and flavoured.exists() else path)
-    return files
+def test_files(lesson, flavour, root=ROOT):
+    """The test sources compiled into the kernel of this flavour (as the
+    Makefile composes it, an instructor's hidden tests included)."""
+    found = lab.lesson(lesson, root)
+    kernel = f"lesson{found.number}" + (f"-{flavour}" if flavour else "")
+    return [Path(root) / "lessons" / lesson / name for name in found.tests[kernel]]
 
 
 def make_iso(elf, iso, command_line):
@@ -352,13 +340,13 @@ def boot_bochs(iso, state, timeouts, workdir):
     return bochs_panic_report(log_path) or f"the kernel stopped after '{last}'"
 
 
-def grade_kernel(lesson, kernel, flavours, emu="qemu", timeouts=Timeouts(), root=ROOT,
+def grade_kernel(lesson, kernel, emu="qemu", timeouts=Timeouts(), root=ROOT,
                  built=False):
     """Grades build/KERNEL.elf of the lab at `root` (the lab itself, or a
     temporary copy with a submission laid over it); `built` says a make run
     has just brought it up to date."""
     flavour = kernel.split("-", 1)[1] if "-" in kernel else ""
-    tests = protocol.expected_tests(test_files(lesson, flavour, flavours, root))
+    tests = protocol.expected_tests(test_files(lesson, flavour, root))
     result = KernelResult(lesson, kernel, flavour, tests, root=root)
     started = time.monotonic()
 
@@ -426,10 +414,10 @@ def run_make_all(targets, jobs, root=ROOT):
     return run_make([f"-j{max(1, jobs)}", "-k", *targets], root).returncode == 0
 
 
-def skipped_kernel(lesson, kernel, flavours, reason, root=ROOT):
+def skipped_kernel(lesson, kernel, reason, root=ROOT):
     """A kernel not booted: its tests score nothing, and `reason` says why."""
     flavour = kernel.split("-", 1)[1] if "-" in kernel else ""
-    tests = protocol.expected_tests(test_files(lesson, flavour, flavours, root))
+    tests = protocol.expected_tests(test_files(lesson, flavour, root))
     for test in tests.values():
         test.status = "skipped"
     return KernelResult(lesson, kernel, flavour, tests, root=root, skipped=reason)
@@ -441,15 +429,13 @@ def bonus_starter_files(lesson, root, starter):
     byte the starter's: starter(NAME_F.c) gives those bytes, or None."""
     folder = Path(root) / "lessons" / lesson
     kernels = kernels_of(lesson.split("-")[0], root)
-    flavours = {k.split("-", 1)[1] for k in kernels if "-" in k}
     found = {}
     for kernel in kernels[1:]:
         flavour = kernel.split("-", 1)[1]
-        tests = protocol.expected_tests(test_files(lesson, flavour, flavours, root)).values()
+        tests = protocol.expected_tests(test_files(lesson, flavour, root)).values()
         if not tests or any(t.kind != "bonus" for t in tests):
             continue
-        for name in sorted(p.name for p in (Path(root) / "solutions" / lesson).glob(
-                f"*_{flavour}.c")):
+        for name in lab.lesson(lesson, root).kernels[kernel]:
             if (folder / name).read_bytes() == starter(name):
                 found[kernel] = name
     return found
@@ -462,18 +448,16 @@ def grade_lessons(lessons, solution=False, emu="qemu", timeouts=Timeouts(), jobs
     for kernels to leave out (their tests score nothing)."""
     plan, skip = [], skip or {}
     for lesson in lessons:
-        kernels = kernels_of(lesson.split("-")[0], root)
-        flavours = {k.split("-", 1)[1] for k in kernels if "-" in k}
-        for kernel in kernels:
+        for kernel in kernels_of(lesson.split("-")[0], root):
             if solution:
                 kernel = "solution" + kernel[len("lesson"):]
-            plan.append((lesson, kernel, flavours))
+            plan.append((lesson, kernel))
     booted = [entry for entry in plan if entry[1] not in skip]
     # One make builds everything first (in parallel); then the boots.
-    built = run_make_all([f"{BUILD}/{kernel}.elf" for _, kernel, _ in booted], jobs, root)
+    built = run_make_all([f"{BUILD}/{kernel}.elf" for _, kernel in booted], jobs, root)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {kernel: pool.submit(grade_kernel, lesson, kernel, flavours, emu, timeouts,
-                                       root, built) for lesson, kernel, flavours in booted}
+        futures = {kernel: pool.submit(grade_kernel, lesson, kernel, emu, timeouts, root,
+                                       built) for lesson, kernel in booted}
         return [futures[kernel].result() if kernel in futures else
-                skipped_kernel(lesson, kernel, flavours, skip[kernel], root)
-                for lesson, kernel, flavours in plan]
+                skipped_kernel(lesson, kernel, skip[kernel], root)
+                for lesson, kernel in plan]
