@@ -239,8 +239,8 @@ FORCE:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
-# Host builds of the allocators: make check-host, fuzz, bench (host/host.mk).
--include host/host.mk
+# Host builds of the allocators: make check-host, fuzz, bench (tests/host/host.mk).
+-include tests/host/host.mk
 
 # ---- user-facing targets --------------------------------------------------------
 .PHONY: all help deps test-deps apt-install doctor lint clean test compdb grade print-lab
@@ -254,7 +254,7 @@ all: $(addprefix $(BUILD)/,$(addsuffix .iso,$(KERNELS)))
 print-cflags:
 	@echo $(CFLAGS) $(INCLUDES)
 
-# For the grader, tools/doctor and tools/selftest: the tools a build uses.
+# For the grader, tools/doctor and tests/selftest: the tools a build uses.
 print-toolchain:
 	@echo "TOOLCHAIN=$(TOOLCHAIN)"
 	@echo "BUILD=$(BUILD)"
@@ -347,7 +347,7 @@ lint:
 	@tools/lint
 
 test:
-	@tools/selftest
+	@tests/selftest
 
 compdb:
 	@$(PYTHON) tools/compdb.py $(CC) $(CFLAGS) $(INCLUDES) > compile_commands.json

@@ -35,7 +35,7 @@ def kernel_elf(root, kernel):
 # gets no less budget, so a busy machine cannot turn a slow test into a hang.
 # docs/benchmarks.md ("Grading") has the figures they are chosen from:
 # under QEMU, BIOS + GRUB cost 0.6 s of CPU before the first line and the
-# slowest reference test 0.35 s; `tools/selftest hangs` keeps every reference
+# slowest reference test 0.35 s; `tests/selftest hangs` keeps every reference
 # test under half the budget.
 HANG_BUDGET = {"qemu": (3.0, 1.2), "bochs": (6.0, 2.5)}
 

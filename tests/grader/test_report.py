@@ -13,7 +13,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-GRADER = Path(__file__).resolve().parent.parent
+GRADER = Path(__file__).resolve().parent.parent.parent / "grader"
 sys.path.insert(0, str(GRADER))
 from gradelib import report, runner, submission  # noqa: E402
 from gradelib.protocol import TestResult  # noqa: E402
