@@ -243,7 +243,8 @@ FORCE:
 -include tests/host/host.mk
 
 # ---- user-facing targets --------------------------------------------------------
-.PHONY: all help deps test-deps apt-install doctor lint clean test compdb grade print-lab
+.PHONY: all help deps test-deps apt-install doctor lint clean test compdb grade print-lab \
+        print-packages print-toolchain print-cflags
 .DEFAULT_GOAL := help
 
 KERNELS := $(foreach N,$(NUMBERS),$(foreach V,lesson solution,$(foreach F,- $(FLAVOURS_$(N)),\
@@ -253,6 +254,10 @@ all: $(addprefix $(BUILD)/,$(addsuffix .iso,$(KERNELS)))
 # For the grader's checks of submitted files: how the lab compiles C.
 print-cflags:
 	@echo $(CFLAGS) $(INCLUDES)
+
+# For tools/gradescope: what the Gradescope image installs.
+print-packages:
+	@echo $(DEBIAN_PACKAGES)
 
 # For the grader, tools/doctor and tests/selftest: the tools a build uses.
 print-toolchain:
