@@ -143,8 +143,10 @@ $(FLAGS_STAMP): FORCE
 	@$(if $(call same_text,$(file <$@),$(BUILD_FLAGS)),:,echo "  FLAGS   $@"$(shell \
 	    mkdir -p $(@D))$(file >$@,$(BUILD_FLAGS)))
 
-SOLUTION ?= 0
-VARIANT := $(if $(filter 1 yes true,$(SOLUTION)),solution,lesson)
+# REFERENCE=1: the reference kernels (solutions/), built as build/solutionN.*;
+# the starter's are build/lessonN.*.
+REFERENCE ?= 0
+VARIANT := $(if $(filter 1 yes true,$(REFERENCE)),solution,lesson)
 
 number_of = $(firstword $(subst -, ,$(1)))
 # $(call X,NUMBER,FLAVOUR): the file names of a kernel of that flavour.
@@ -273,7 +275,7 @@ print-toolchain:
 $(foreach N,$(NUMBERS),$(eval .PHONY: lesson$(N) run-lesson$(N) bochs-lesson$(N) \
     test-lesson$(N) debug-lesson$(N) gdb-lesson$(N) grade-lesson$(N)))
 
-# make lessonN [SOLUTION=1]: build/lessonN.{elf,iso} (or build/solutionN.*)
+# make lessonN [REFERENCE=1]: build/lessonN.{elf,iso} (or build/solutionN.*)
 $(foreach N,$(NUMBERS),$(eval lesson$(N): $(BUILD)/$(call kernel_name,$(N)).iso))
 
 # make run-lessonN: QEMU, windowed if there is a display, serial on the terminal
@@ -301,12 +303,12 @@ $(foreach N,$(NUMBERS),$(eval debug-lesson$(N): \
 $(foreach N,$(NUMBERS),$(eval gdb-lesson$(N): $(BUILD)/$(call kernel_name,$(N)).elf ; \
     @tools/gdb $(if $(GDB_PORT),--port $(GDB_PORT)) $(if $(GDB_SCRIPT),--batch $(GDB_SCRIPT)) $$<))
 
-# make grade-lessonN [SOLUTION=1]
+# make grade-lessonN [REFERENCE=1]
 $(foreach N,$(NUMBERS),$(eval grade-lesson$(N): ; \
-    @$(PYTHON) grader/grade $(if $(filter solution,$(VARIANT)),--solution) $(N)))
+    @$(PYTHON) grader/grade $(if $(filter solution,$(VARIANT)),--reference) $(N)))
 
 grade:
-	@$(PYTHON) grader/grade $(if $(filter solution,$(VARIANT)),--solution)
+	@$(PYTHON) grader/grade $(if $(filter solution,$(VARIANT)),--reference)
 
 # make trace-lessonN [ONLY=test]: the demo (or that test) with the lesson's
 # allocator traced (frames, kmalloc, valloc), drawn in build/trace-lessonN.html
@@ -366,7 +368,7 @@ help:
 	@echo "kernel-memory-lab: lessons $(LESSONS)"
 	@echo ""
 	@echo "  make lessonN          build build/lessonN.iso and .elf (N = $(NUMBERS))"
-	@echo "  make lessonN SOLUTION=1   the same with the reference solution (build/solutionN.*)"
+	@echo "  make lessonN REFERENCE=1  the same with the reference solution (build/solutionN.*)"
 	@echo "  make ... SAN=1        any target with -fsanitize=undefined kernels (build/san/)"
 	@echo "  make ... LLVM=1       any target with clang, ld.lld, llvm-objcopy (build/llvm/)"
 	@echo "  make ... CROSS_COMPILE=x86_64-elf-   with prefixed GNU tools (build/x86_64-elf/)"

@@ -441,16 +441,16 @@ def bonus_starter_files(lesson, root, starter):
     return found
 
 
-def grade_lessons(lessons, solution=False, emu="qemu", timeouts=Timeouts(), jobs=1, root=ROOT,
+def grade_lessons(lessons, reference=False, emu="qemu", timeouts=Timeouts(), jobs=1, root=ROOT,
                   skip=None):
     """Builds and grades every kernel of `lessons` in the lab at `root`: the
-    starter files, or with `solution` the reference ones. skip: {kernel: why}
+    starter files, or with `reference` the reference ones. skip: {kernel: why}
     for kernels to leave out (their tests score nothing)."""
     plan, skip = [], skip or {}
     for lesson in lessons:
         for kernel in kernels_of(lesson.split("-")[0], root):
-            if solution:
-                kernel = "solution" + kernel[len("lesson"):]
+            if reference:
+                kernel = "solution" + kernel[len("lesson"):]  # build/solutionN.elf
             plan.append((lesson, kernel))
     booted = [entry for entry in plan if entry[1] not in skip]
     # One make builds everything first (in parallel); then the boots.
