@@ -83,14 +83,23 @@ HARNESS_LDFLAGS := $(foreach P,$(HARNESS_PADDINGS),--defsym=HARNESS_$(P)_PADDING
 NASMFLAGS := -f elf64
 
 # ---- what a lesson's kernel is made of ---------------------------------------
-# lessons/NN-name holds the lesson's headers, its own files (main.c: init and
-# demo; tests*.c: in-kernel tests; any other .c: code later lessons reuse) and
-# the starter versions of the files a student edits. solutions/NN-name holds
-# the reference versions of exactly those files, so its listing is also the
-# list of files a student edits. A lesson's kernel = common/ + every earlier
-# lesson's reusable code and reference solutions + this lesson's files.
+# lessons/NN-name/lesson.mk says it, in lists of file names (in lessons/NN-name/):
+#   STUDENT_NN  the files a student edits; solutions/NN-name/ has their references
+#   LIBRARY_NN  code that later lessons' kernels reuse
+#   OWN_NN      this lesson's kernel only (main.c: init and demo; test helpers)
+#   TESTS_NN    the in-kernel tests
+#   FLAVOURS_NN alternative kernels (lesson 15: KHEAP=freelist); flavour F has
+#               its own STUDENT_NN_F and TESTS_NN_F, which replace STUDENT_NN
+#               and TESTS_NN
+#   GDB_BREAK_NN where make gdb-lessonNN stops (lesson_demo if unset)
+# A lesson's kernel = common/ + every earlier lesson's library files and the
+# references of its student files + this lesson's files. An instructor's hidden
+# tests (grader/grade --extra-tests) are lessons/NN-name/tests_hidden_*.c, in the
+# main kernel, or tests_hidden_*_F.c, in flavour F's.
 LESSONS := $(sort $(notdir $(wildcard lessons/[0-9][0-9]-*)))
 NUMBERS := $(foreach L,$(LESSONS),$(firstword $(subst -, ,$(L))))
+-include $(addsuffix /lesson.mk,$(addprefix lessons/,$(LESSONS)))
+FLAVOUR ?=
 
 # SAN=1: every kernel built with -fsanitize=undefined into build/san/, the
 # checks reported by common/ubsan.c (compiled without the flag itself).
@@ -141,39 +150,32 @@ $(FLAGS_STAMP): FORCE
 	@$(if $(call same_text,$(file <$@),$(BUILD_FLAGS)),:,echo "  FLAGS   $@"$(shell \
 	    mkdir -p $(@D))$(file >$@,$(BUILD_FLAGS)))
 
-SOLUTION ?= 0
-VARIANT := $(if $(filter 1 yes true,$(SOLUTION)),solution,lesson)
+# REFERENCE=1: the reference kernels (solutions/), built as build/solutionN.*;
+# the starter's are build/lessonN.*.
+REFERENCE ?= 0
+VARIANT := $(if $(filter 1 yes true,$(REFERENCE)),solution,lesson)
 
-# Flavours: a lesson may build alternative kernels (lesson 15: KHEAP=freelist).
-# lessons/NN-name/lesson.mk lists them in FLAVOURS_NN. In flavour F, a file
-# X_F.c replaces X.c (the student's kheap_freelist.c for kheap.c, its
-# tests_freelist.c for tests.c); files named *_F.c are left out otherwise.
--include $(wildcard lessons/*/lesson.mk)
-FLAVOUR ?=
-
-student_files = $(notdir $(wildcard solutions/$(1)/*.c))
-own_files     = $(addprefix lessons/$(1)/,main.c) $(wildcard lessons/$(1)/tests*.c)
-library_files = $(filter-out $(call own_files,$(1)) \
-                  $(addprefix lessons/$(1)/,$(call student_files,$(1))), \
-                  $(wildcard lessons/$(1)/*.c))
+number_of = $(firstword $(subst -, ,$(1)))
+# $(call X,NUMBER,FLAVOUR): the file names of a kernel of that flavour.
+flavoured     = $(if $(2),$(if $(filter undefined,$(origin $(1)_$(2))),$($(1)),$($(1)_$(2))),$($(1)))
+kernel_student = $(call flavoured,STUDENT_$(1),$(2))
+hidden_tests  = $(notdir $(if $(2),$(wildcard lessons/$(3)/tests_hidden_*_$(2).c),\
+                  $(filter-out $(foreach F,$(FLAVOURS_$(1)),%_$(F).c),\
+                    $(wildcard lessons/$(3)/tests_hidden_*.c))))
+kernel_tests  = $(call flavoured,TESTS_$(1),$(2)) $(call hidden_tests,$(1),$(2),$(3))
+# Every file a student of lesson NUMBER edits, over all its kernels.
+student_files = $(sort $(STUDENT_$(1)) $(foreach F,$(FLAVOURS_$(1)),$(STUDENT_$(1)_$(F))))
 object        = $(addsuffix .o,$(addprefix $(BUILD)/obj/,$(basename $(1))))
-
-# $(call pick,FILES,NUMBER,FLAVOUR): FILES as the kernel of that flavour sees them.
-flavour_files = $(foreach F,$(FLAVOURS_$(2)),$(filter %_$(F).c,$(1)))
-plain_files   = $(filter-out $(call flavour_files,$(1),$(2)),$(1))
-pick = $(foreach X,$(call plain_files,$(1),$(2)),$(if $(and $(3),$(filter \
-         $(basename $(X))_$(3).c,$(1))),$(basename $(X))_$(3).c,$(X)))
 
 # $(1): lesson folder, $(2): its number, $(3): variant (lesson = starter,
 # solution = reference), $(4): flavour or empty. PREVIOUS: the earlier lessons.
 define KERNEL_RULES
 KERNEL := $(3)$(2)$(if $(4),-$(4))
 SRCS_$$(KERNEL) := $(COMMON_C) $(COMMON_ASM) \
-    $(foreach E,$(PREVIOUS),$(call pick,$(call library_files,$(E)) \
-        $(wildcard solutions/$(E)/*.c),$(firstword $(subst -, ,$(E))),)) \
-    $(call pick,$(call own_files,$(1)) $(call library_files,$(1)) \
-        $(if $(filter solution,$(3)),$(wildcard solutions/$(1)/*.c), \
-            $(addprefix lessons/$(1)/,$(call student_files,$(1)))),$(2),$(4))
+    $(foreach E,$(PREVIOUS),$(addprefix lessons/$(E)/,$(LIBRARY_$(call number_of,$(E)))) \
+        $(addprefix solutions/$(E)/,$(STUDENT_$(call number_of,$(E))))) \
+    $(addprefix lessons/$(1)/,$(OWN_$(2)) $(LIBRARY_$(2)) $(call kernel_tests,$(2),$(4),$(1))) \
+    $(addprefix $(if $(filter solution,$(3)),solutions,lessons)/$(1)/,$(call kernel_student,$(2),$(4)))
 
 $(BUILD)/$$(KERNEL).elf: $$(call object,$$(SRCS_$$(KERNEL))) $(BUILD)/obj/$$(KERNEL)/main.o common/linker.ld \
     $(FLAGS_STAMP) $(LAYOUT_STAMP)
@@ -195,9 +197,19 @@ $(shell mkdir -p $(BUILD) && echo "$(LAYOUT)" > $(LAYOUT_STAMP))
 endif
 
 PREVIOUS :=
-$(foreach L,$(LESSONS),$(foreach V,lesson solution,$(foreach F,- $(FLAVOURS_$(firstword \
-    $(subst -, ,$(L)))),$(eval $(call KERNEL_RULES,$(L),$(firstword $(subst -, ,$(L))),$(V),$(F:-=)))))\
+$(foreach L,$(LESSONS),$(foreach V,lesson solution,$(foreach F,- $(FLAVOURS_$(call \
+    number_of,$(L))),$(eval $(call KERNEL_RULES,$(L),$(call number_of,$(L)),$(V),$(F:-=)))))\
     $(eval PREVIOUS += $(L)))
+
+# For the grader and the tools (grader/gradelib/lab.py): what each lesson is
+# made of, a line "KEY LESSON [KERNEL]: VALUES" each.
+print-lab:
+	@$(foreach L,$(LESSONS),$(foreach N,$(call number_of,$(L)),\
+	    echo "student $(L): $(call student_files,$(N))";\
+	    echo "gdb-break $(L): $(or $(GDB_BREAK_$(N)),lesson_demo)";\
+	    $(foreach F,- $(FLAVOURS_$(N)),\
+	        echo "kernel $(L) lesson$(N)$(if $(F:-=),-$(F)): $(call kernel_student,$(N),$(F:-=))";\
+	        echo "tests $(L) lesson$(N)$(if $(F:-=),-$(F)): $(call kernel_tests,$(N),$(F:-=),$(L))";)))
 
 # The kernel `make lessonN` means: starter or reference, and the flavour asked for.
 kernel_name = $(VARIANT)$(1)$(if $(and $(FLAVOUR),$(filter $(FLAVOUR),$(FLAVOURS_$(1)))),-$(FLAVOUR))
@@ -205,7 +217,7 @@ kernel_name = $(VARIANT)$(1)$(if $(and $(FLAVOUR),$(filter $(FLAVOUR),$(FLAVOURS
 # The files students edit (lessons/NN/ twins of solutions/NN/) keep their
 # warnings but not -Werror: a warning must not cost a student every point.
 $(foreach L,$(LESSONS),$(eval $(call object,$(addprefix lessons/$(L)/,\
-    $(call student_files,$(L)))): WERROR := -Wno-error))
+    $(call student_files,$(call number_of,$(L))))): WERROR := -Wno-error))
 
 # Every file compiles once, whichever kernels use it. Header names are unique
 # across lessons, so one include path serves all of them.
@@ -243,11 +255,12 @@ FORCE:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
-# Host builds of the allocators: make check-host, fuzz, bench (host/host.mk).
--include host/host.mk
+# Host builds of the allocators: make check-host, fuzz, bench (tests/host/host.mk).
+-include tests/host/host.mk
 
 # ---- user-facing targets --------------------------------------------------------
-.PHONY: all help deps test-deps apt-install doctor lint clean test compdb grade
+.PHONY: all help deps test-deps apt-install doctor lint clean test compdb grade print-lab \
+        print-packages print-toolchain print-cflags
 .DEFAULT_GOAL := help
 
 KERNELS := $(foreach N,$(NUMBERS),$(foreach V,lesson solution,$(foreach F,- $(FLAVOURS_$(N)),\
@@ -258,7 +271,11 @@ all: $(addprefix $(BUILD)/,$(addsuffix .iso,$(KERNELS)))
 print-cflags:
 	@echo $(CFLAGS) $(INCLUDES)
 
-# For the grader, tools/doctor and tools/selftest: the tools a build uses.
+# For tools/gradescope: what the Gradescope image installs.
+print-packages:
+	@echo $(DEBIAN_PACKAGES)
+
+# For the grader, tools/doctor and tests/selftest: the tools a build uses.
 print-toolchain:
 	@echo "TOOLCHAIN=$(TOOLCHAIN)"
 	@echo "BUILD=$(BUILD)"
@@ -272,7 +289,7 @@ print-toolchain:
 $(foreach N,$(NUMBERS),$(eval .PHONY: lesson$(N) run-lesson$(N) bochs-lesson$(N) \
     test-lesson$(N) debug-lesson$(N) gdb-lesson$(N) grade-lesson$(N)))
 
-# make lessonN [SOLUTION=1]: build/lessonN.{elf,iso} (or build/solutionN.*)
+# make lessonN [REFERENCE=1]: build/lessonN.{elf,iso} (or build/solutionN.*)
 $(foreach N,$(NUMBERS),$(eval lesson$(N): $(BUILD)/$(call kernel_name,$(N)).iso))
 
 # make run-lessonN: QEMU, windowed if there is a display, serial on the terminal
@@ -300,12 +317,12 @@ $(foreach N,$(NUMBERS),$(eval debug-lesson$(N): \
 $(foreach N,$(NUMBERS),$(eval gdb-lesson$(N): $(BUILD)/$(call kernel_name,$(N)).elf ; \
     @tools/gdb $(if $(GDB_PORT),--port $(GDB_PORT)) $(if $(GDB_SCRIPT),--batch $(GDB_SCRIPT)) $$<))
 
-# make grade-lessonN [SOLUTION=1]
+# make grade-lessonN [REFERENCE=1]
 $(foreach N,$(NUMBERS),$(eval grade-lesson$(N): ; \
-    @$(PYTHON) grader/grade $(if $(filter solution,$(VARIANT)),--solution) $(N)))
+    @$(PYTHON) grader/grade $(if $(filter solution,$(VARIANT)),--reference) $(N)))
 
 grade:
-	@$(PYTHON) grader/grade $(if $(filter solution,$(VARIANT)),--solution)
+	@$(PYTHON) grader/grade $(if $(filter solution,$(VARIANT)),--reference)
 
 # make trace-lessonN [ONLY=test]: the demo (or that test) with the lesson's
 # allocator traced (frames, kmalloc, valloc), drawn in build/trace-lessonN.html
@@ -326,11 +343,12 @@ gradescope:
 
 # What a student or a grading machine needs (make deps; the Gradescope image),
 # and what the lab's own checks add (make test-deps; CI): the static analysers,
-# the LLVM toolchain and sanitizer runtimes, valgrind, a browser for the trace page.
+# the LLVM toolchain and sanitizer runtimes, valgrind, a browser for the trace page,
+# PyYAML to read the GitHub workflow (tests/workflow-selftest).
 DEBIAN_PACKAGES := make gcc binutils nasm grub-pc-bin grub-common xorriso mtools \
                    qemu-system-x86 qemu-system-gui bochs bochs-x bochsbios vgabios gdb python3 \
                    util-linux
-TEST_PACKAGES   := cppcheck clang-tidy clang-format clang lld llvm libclang-rt-dev valgrind \
+TEST_PACKAGES   := cppcheck clang-tidy clang-format clang lld llvm libclang-rt-dev valgrind python3-yaml \
                    chromium
 
 deps:
@@ -351,7 +369,7 @@ lint:
 	@tools/lint
 
 test:
-	@tools/selftest
+	@tests/selftest
 
 compdb:
 	@$(PYTHON) tools/compdb.py $(CC) $(CFLAGS) $(INCLUDES) > compile_commands.json
@@ -364,7 +382,7 @@ help:
 	@echo "kernel-memory-lab: lessons $(LESSONS)"
 	@echo ""
 	@echo "  make lessonN          build build/lessonN.iso and .elf (N = $(NUMBERS))"
-	@echo "  make lessonN SOLUTION=1   the same with the reference solution (build/solutionN.*)"
+	@echo "  make lessonN REFERENCE=1  the same with the reference solution (build/solutionN.*)"
 	@echo "  make ... SAN=1        any target with -fsanitize=undefined kernels (build/san/)"
 	@echo "  make ... LLVM=1       any target with clang, ld.lld, llvm-objcopy (build/llvm/)"
 	@echo "  make ... CROSS_COMPILE=x86_64-elf-   with prefixed GNU tools (build/x86_64-elf/)"

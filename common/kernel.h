@@ -19,7 +19,7 @@ typedef uint64_t phys_addr_t; /* a physical address: never dereference it */
 #define KERNEL_VMA 0xFFFFFFFF80000000ull
 /* All physical memory below DIRECT_MAP_SIZE is also mapped at DIRECT_MAP_BASE
  * + address, so the kernel can reach any frame (see paging.h). */
-#ifndef DIRECT_MAP_BASE /* the host tests (host/) move it into their own memory */
+#ifndef DIRECT_MAP_BASE /* the host tests (tests/host/) move it into their own memory */
 #define DIRECT_MAP_BASE 0xFFFF800000000000ull
 #endif
 #define DIRECT_MAP_SIZE (4 * GiB)

@@ -169,7 +169,7 @@ def mismatch(session, elf):
     if Path(session["elf"]) != Path(elf):
         return (f"that QEMU runs {relative(session['elf'])}, not "
                 f"{relative(elf)}: give `make gdb-...` the same options as that "
-                f"`make debug-...` (SOLUTION=, LECTURE=, SAN=, KHEAP=)")
+                f"`make debug-...` (REFERENCE=, LECTURE=, SAN=, KHEAP=)")
     try:
         same = fingerprint(elf) == session["fingerprint"]
     except OSError:

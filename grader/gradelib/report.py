@@ -177,7 +177,7 @@ def reproduce_hint(result, test):
     number = re.sub(r"\D", "", result.kernel.split("-")[0])
     options = f" ONLY={test.name}" + toolchain.make_options()
     if result.kernel.startswith("solution"):
-        options += " SOLUTION=1"
+        options += " REFERENCE=1"
     if result.flavour:
         options += f" FLAVOUR={result.flavour}"
     return f"make test-lesson{number}{options}   (GDB: make debug-lesson{number}{options})"

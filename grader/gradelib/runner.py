@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import channel, emulators, layout, protocol, toolchain
+from . import channel, emulators, lab, layout, protocol, toolchain
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 OUTPUT_LIMIT = 1024 * 1024  # bytes of serial output per boot
@@ -35,7 +35,7 @@ def kernel_elf(root, kernel):
 # gets no less budget, so a busy machine cannot turn a slow test into a hang.
 # docs/benchmarks.md ("Grading") has the figures they are chosen from:
 # under QEMU, BIOS + GRUB cost 0.6 s of CPU before the first line and the
-# slowest reference test 0.35 s; `tools/selftest hangs` keeps every reference
+# slowest reference test 0.35 s; `tests/selftest hangs` keeps every reference
 # test under half the budget.
 HANG_BUDGET = {"qemu": (3.0, 1.2), "bochs": (6.0, 2.5)}
 
@@ -173,28 +173,16 @@ def run_make(arguments, root=ROOT):
 
 def kernels_of(number, root=ROOT):
     """The kernels of lesson `number`: lessonN and its flavours (lessonN-F),
-    as the lesson's lesson.mk lists them in FLAVOURS_N: the rule the
-    Makefile's KERNELS list follows, read without running make."""
-    kernels = [f"lesson{number}"]
-    for lesson_mk in sorted((Path(root) / "lessons").glob(f"{number}-*/lesson.mk")):
-        match = re.search(rf"^FLAVOURS_{number}\s*:?=(.*)$", lesson_mk.read_text(), re.M)
-        if match:
-            kernels += [f"lesson{number}-{flavour}" for flavour in match.group(1).split()]
-    return kernels
+    as the Makefile builds them."""
+    return list(lab.lesson(number, root).kernels)
 
 
-def test_files(lesson, flavour, flavours, root=ROOT):
-    """The test sources compiled into a kernel of this flavour (as the
-    Makefile's `pick` chooses them: X_F.c replaces X.c in flavour F, and is
-    left out of every other kernel)."""
-    folder = Path(root) / "lessons" / lesson
-    files = []
-    for path in sorted(folder.glob("tests*.c")):
-        if any(path.stem.endswith(f"_{other}") for other in flavours):
-            continue
-        flavoured = folder / f"{path.stem}_{flavour}.c"
-        files.append(flavoured if flavour and flavoured.exists() else path)
-    return files
+def test_files(lesson, flavour, root=ROOT):
+    """The test sources compiled into the kernel of this flavour (as the
+    Makefile composes it, an instructor's hidden tests included)."""
+    found = lab.lesson(lesson, root)
+    kernel = f"lesson{found.number}" + (f"-{flavour}" if flavour else "")
+    return [Path(root) / "lessons" / lesson / name for name in found.tests[kernel]]
 
 
 def make_iso(elf, iso, command_line, nonce_module=None):
@@ -360,13 +348,13 @@ def boot_bochs(iso, state, timeouts, workdir):
     return bochs_panic_report(log_path) or f"the kernel stopped after '{last}'"
 
 
-def grade_kernel(lesson, kernel, flavours, emu="qemu", timeouts=Timeouts(), root=ROOT,
+def grade_kernel(lesson, kernel, emu="qemu", timeouts=Timeouts(), root=ROOT,
                  built=False):
     """Grades build/KERNEL.elf of the lab at `root` (the lab itself, or a
     temporary copy with a submission laid over it); `built` says a make run
     has just brought it up to date."""
     flavour = kernel.split("-", 1)[1] if "-" in kernel else ""
-    tests = protocol.expected_tests(test_files(lesson, flavour, flavours, root))
+    tests = protocol.expected_tests(test_files(lesson, flavour, root))
     result = KernelResult(lesson, kernel, flavour, tests, root=root)
     started = time.monotonic()
 
@@ -435,10 +423,10 @@ def run_make_all(targets, jobs, root=ROOT):
     return run_make([f"-j{max(1, jobs)}", "-k", *targets], root).returncode == 0
 
 
-def skipped_kernel(lesson, kernel, flavours, reason, root=ROOT):
+def skipped_kernel(lesson, kernel, reason, root=ROOT):
     """A kernel not booted: its tests score nothing, and `reason` says why."""
     flavour = kernel.split("-", 1)[1] if "-" in kernel else ""
-    tests = protocol.expected_tests(test_files(lesson, flavour, flavours, root))
+    tests = protocol.expected_tests(test_files(lesson, flavour, root))
     for test in tests.values():
         test.status = "skipped"
     return KernelResult(lesson, kernel, flavour, tests, root=root, skipped=reason)
@@ -451,39 +439,35 @@ def bonus_starter_files(lesson, root, starter):
     the starter's: starter(NAME_F.c) gives those bytes, or None."""
     folder = Path(root) / "lessons" / lesson
     kernels = kernels_of(lesson.split("-")[0], root)
-    flavours = {k.split("-", 1)[1] for k in kernels if "-" in k}
     found = {}
     for kernel in kernels[1:]:
         flavour = kernel.split("-", 1)[1]
-        tests = protocol.expected_tests(test_files(lesson, flavour, flavours, root)).values()
+        tests = protocol.expected_tests(test_files(lesson, flavour, root)).values()
         if not tests or any(t.kind != "bonus" and t.points > 0 for t in tests):
             continue
-        for name in sorted(p.name for p in (Path(root) / "solutions" / lesson).glob(
-                f"*_{flavour}.c")):
+        for name in lab.lesson(lesson, root).kernels[kernel]:
             if (folder / name).read_bytes() == starter(name):
                 found[kernel] = name
     return found
 
 
-def grade_lessons(lessons, solution=False, emu="qemu", timeouts=Timeouts(), jobs=1, root=ROOT,
+def grade_lessons(lessons, reference=False, emu="qemu", timeouts=Timeouts(), jobs=1, root=ROOT,
                   skip=None):
     """Builds and grades every kernel of `lessons` in the lab at `root`: the
-    starter files, or with `solution` the reference ones. skip: {kernel: why}
+    starter files, or with `reference` the reference ones. skip: {kernel: why}
     for kernels to leave out (their tests score nothing)."""
     plan, skip = [], skip or {}
     for lesson in lessons:
-        kernels = kernels_of(lesson.split("-")[0], root)
-        flavours = {k.split("-", 1)[1] for k in kernels if "-" in k}
-        for kernel in kernels:
-            if solution:
-                kernel = "solution" + kernel[len("lesson"):]
-            plan.append((lesson, kernel, flavours))
+        for kernel in kernels_of(lesson.split("-")[0], root):
+            if reference:
+                kernel = "solution" + kernel[len("lesson"):]  # build/solutionN.elf
+            plan.append((lesson, kernel))
     booted = [entry for entry in plan if entry[1] not in skip]
     # One make builds everything first (in parallel); then the boots.
-    built = run_make_all([f"{BUILD}/{kernel}.elf" for _, kernel, _ in booted], jobs, root)
+    built = run_make_all([f"{BUILD}/{kernel}.elf" for _, kernel in booted], jobs, root)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {kernel: pool.submit(grade_kernel, lesson, kernel, flavours, emu, timeouts,
-                                       root, built) for lesson, kernel, flavours in booted}
+        futures = {kernel: pool.submit(grade_kernel, lesson, kernel, emu, timeouts, root,
+                                       built) for lesson, kernel in booted}
         return [futures[kernel].result() if kernel in futures else
-                skipped_kernel(lesson, kernel, flavours, skip[kernel], root)
-                for lesson, kernel, flavours in plan]
+                skipped_kernel(lesson, kernel, skip[kernel], root)
+                for lesson, kernel in plan]

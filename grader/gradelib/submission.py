@@ -2,13 +2,13 @@
 submission's files laid over it.
 
 Only the files a student may edit are taken: the manifest of lesson NN is the
-list of files in solutions/NN-name/ (for lesson 15: kheap.c and
+Makefile's list of its student files (lab.py; for lesson 15: kheap.c and
 kheap_freelist.c). Nothing else from the submission is read, and nothing in it
 is run: no Makefile, no script. The kernels are built with the lab's own rules.
 
 A submission must not borrow the answers: the copy it is graded in holds no
 reference solution of its lesson or a later one (empty stand-ins keep the
-manifest's names), symbolic links are never followed, and the compiler itself
+names), symbolic links are never followed, and the compiler itself
 checks each submitted file (check_sources): everything it includes must be a
 header of the lab copy, and its assembly may not pull in files (.incbin,
 .include) - however the source spells it (macros, digraphs, string pasting)."""
@@ -22,7 +22,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import objcheck, toolchain
+from . import lab, objcheck, toolchain
 from .runner import ROOT
 
 LAB_PARTS = ("Makefile", "common", "lessons", "solutions", "tools")
@@ -61,7 +61,7 @@ class Workspace:
 
 
 def manifest(lesson):
-    return sorted(p.name for p in (ROOT / "solutions" / lesson).glob("*.c"))
+    return sorted(lab.lesson(lesson).student)
 
 
 def copy_lab(destination):
@@ -76,8 +76,9 @@ def copy_lab(destination):
 
 def hide_solutions(root, lesson):
     """Removes the reference solutions of `lesson` and of every later lesson
-    from a lab copy; the graded lesson keeps empty files of the same names,
-    since the Makefile reads the manifest from them."""
+    from a lab copy; the graded lesson keeps empty files of the same names, so
+    that a submission that includes one is refused for it (check_sources)
+    rather than failing to compile."""
     for folder in sorted((root / "solutions").iterdir()):
         if folder.name < lesson:
             continue
@@ -274,35 +275,13 @@ def check_sources(workspace, lesson):
 
 def add_extra_tests(workspace, lesson, folder):
     """Hidden tests: every NAME.c of `folder` joins the lesson's tests as
-    tests_hidden_NAME.c, built into the lesson's main kernel only; a file
-    named NAME_F.c, F one of the lesson's flavours (lesson.mk), goes into
-    that flavour's kernel only. The Makefile's rule that X_F.c replaces X.c
-    in flavour F does it, with empty stand-ins: tests_hidden_NAME_F.c for
-    the other flavours, tests_hidden_NAME.c for a flavour's test."""
+    tests_hidden_NAME.c. The Makefile builds tests_hidden_*_F.c, F one of the
+    lesson's flavours, into that flavour's kernel, and the others into the
+    lesson's main kernel."""
     files = sorted(folder.glob("*.c")) if folder.is_dir() else []
     if not files:
         raise SubmissionError(f"--extra-tests {folder}: no .c files there")
-    lesson_folder = workspace.root / "lessons" / lesson
-    number = lesson.split("-")[0]
-    lesson_mk = lesson_folder / "lesson.mk"
-    match = re.search(rf"^FLAVOURS_{number}\s*:?=(.*)$",
-                      lesson_mk.read_text() if lesson_mk.exists() else "", re.M)
-    flavours = match.group(1).split() if match else []
-    stand_in = "/* an instructor's hidden test for another kernel of this lesson */\n"
     for source in files:
-        target = next((f for f in flavours if source.stem.endswith(f"_{f}")), None)
-        stem = f"{HIDDEN_TEST_PREFIX}{source.stem}"
-        if target is None:
-            shutil.copyfile(source, lesson_folder / f"{stem}.c")
-            for flavour in flavours:
-                (lesson_folder / f"{stem}_{flavour}.c").write_text(stand_in)
-        else:
-            shutil.copyfile(source, lesson_folder / f"{stem}.c")
-            plain = f"{stem[:-len(target) - 1]}.c"
-            if not (lesson_folder / plain).exists():
-                (lesson_folder / plain).write_text(stand_in)
-            for flavour in flavours:
-                if flavour != target:
-                    (lesson_folder / f"{stem[:-len(target) - 1]}_{flavour}.c").write_text(
-                        stand_in)
+        shutil.copyfile(source, workspace.root / "lessons" / lesson /
+                        f"{HIDDEN_TEST_PREFIX}{source.name}")
     workspace.notes.append(f"{HIDDEN_NOTE}{len(files)} file(s) from {folder}")

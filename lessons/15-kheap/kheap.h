@@ -21,7 +21,7 @@
 
 #include "kernel.h"
 
-#ifndef KHEAP_START /* the host tests (host/) move the window into their own memory */
+#ifndef KHEAP_START /* the host tests (tests/host/) move the window into their own memory */
 #define KHEAP_START 0xFFFFFFFF80200000ull
 #define KHEAP_END   0xFFFFFFFF80400000ull
 #endif

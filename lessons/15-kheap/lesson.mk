@@ -1,6 +1,18 @@
-# Lesson 15 builds a second kernel with the bonus free-list heap:
-#   make lesson15 KHEAP=freelist   (kheap_freelist.c and tests_freelist.c)
-FLAVOURS_15 := freelist
+# What lesson 15's kernels are made of (the Makefile's KERNEL_RULES read it).
+# STUDENT: the files a student edits (solutions/15-kheap/ has their references);
+# LIBRARY: code later lessons' kernels reuse; OWN: this lesson's kernels only;
+# TESTS: their in-kernel tests.
+STUDENT_15 := kheap.c
+LIBRARY_15 := kheap_dump.c
+OWN_15     := main.c tests_support.c
+TESTS_15   := tests.c
+
+# A second kernel with the bonus free-list heap:
+#   make lesson15 KHEAP=freelist   (kheap_freelist.c and tests_freelist.c
+#   instead of kheap.c and tests.c)
+FLAVOURS_15         := freelist
+STUDENT_15_freelist := kheap_freelist.c
+TESTS_15_freelist   := tests_freelist.c
 ifneq ($(KHEAP),)
 FLAVOUR := $(KHEAP)
 endif

@@ -44,7 +44,7 @@
 
 /* The valloc window: PML4 entry 510, created by vmm_init so every space
  * shares it. */
-#ifndef VALLOC_START /* the host tests (host/) move the window into their own memory */
+#ifndef VALLOC_START /* the host tests (tests/host/) move the window into their own memory */
 #define VALLOC_START 0xFFFFFF0000000000ull
 #define VALLOC_END   0xFFFFFF8000000000ull
 #endif

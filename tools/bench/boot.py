@@ -5,7 +5,7 @@
                               BIOS + GRUB + QEMU start-up, the floor
   boot_to_result_seconds      per reference kernel: QEMU start to the test
                               run's '# END' line
-  grading_seconds             `grader/grade --solution` for every lesson,
+  grading_seconds             `grader/grade --reference` for every lesson,
                               kernels already built
   grading_ratio               grading_seconds / (lessons x the floor)
 
@@ -82,7 +82,7 @@ def main():
 
     def grade_all():
         started = time.monotonic()
-        subprocess.run([sys.executable, str(ROOT / "grader/grade"), "-q", "--solution"],
+        subprocess.run([sys.executable, str(ROOT / "grader/grade"), "-q", "--reference"],
                        capture_output=True)
         return time.monotonic() - started
 

@@ -97,7 +97,7 @@ def loaded_reference():
     try:
         verdicts = {}
         for emu in ("qemu", "bochs"):
-            seconds, _, result = grade("--solution", "--require-bonus", "--emu", emu, "-q")
+            seconds, _, result = grade("--reference", "--require-bonus", "--emu", emu, "-q")
             verdicts[emu] = {"seconds": round(seconds, 1), "full_marks": result.returncode == 0,
                              "scores": result.stdout.strip().splitlines()}
         return {"loaded_reference": verdicts}

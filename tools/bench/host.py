@@ -2,21 +2,21 @@
 """host.py - the allocators' costs (make bench), written into build/bench.json
 with the boot figures of boot.py, and a table with PASS/FAIL per target.
 
-Instructions per call: host/bench's programs (the reference solutions built
+Instructions per call: tests/host/bench's programs (the reference solutions built
 for the host with the kernel's flags, -O2, no sanitizers) run under callgrind,
 collecting only inside the function measured (--toggle-collect): once with N
 calls after a warm-up, once with the warm-up alone; (Ir(N) - Ir(0)) / N is
 one call, from its first instruction to its ret, callees included. The
 warm-up puts each call on its steady-state fast path (docs/benchmarks.md).
 
-Efficiency: a fixed trace of mixed allocations and frees (host/bench/bench.c)
+Efficiency: a fixed trace of mixed allocations and frees (tests/host/bench/bench.c)
 on each heap; live bytes requested / bytes the heap uses for them (its
 kheap_stats.used), at the peak of `used`.
 
 Boot: tools/bench/boot.py (QEMU), merged as it writes build/bench/boot.json;
 grading: tools/bench/grading.py (a hung test's cost, a class of 20 students
 per minute, the reference on a loaded machine), build/bench/grading.json.
---no-boot skips both (host/selftest does); --runs is passed on to boot.py.
+--no-boot skips both (tests/host-selftest does); --runs is passed on to boot.py.
 
 Targets: PASS when met. A target the reference is known to miss (reported,
 explained in docs/benchmarks.md) has its measured figure in KNOWN: no worse

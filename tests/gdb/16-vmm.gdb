@@ -1,7 +1,7 @@
-# selftest.gdb - a non-interactive check that the `ptwalk` command (ptwalk.py)
+# 16-vmm.gdb - a non-interactive check that the `ptwalk` command (ptwalk.py)
 # walks the page tables right, run against the DEMO kernel after a prelude
-# that loads the ELF, connects to QEMU (-S -gdb) and sources gdb/*.py:
-#   timeout 60 gdb -nx -batch -x PRELUDE -x lessons/16-vmm/gdb/selftest.gdb
+# that loads the ELF, connects to QEMU (-S -gdb) and sources lessons/16-vmm/gdb/*.py:
+#   timeout 60 gdb -nx -batch -x PRELUDE -x tests/gdb/16-vmm.gdb
 # Prints "GDB-SELFTEST: PASS" or "GDB-SELFTEST: FAIL <why>", then kills QEMU.
 #
 # It walks only what the kernel maps before the lesson's code runs (its

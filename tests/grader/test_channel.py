@@ -6,7 +6,7 @@ import sys
 import unittest
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent / "grader"))
 from gradelib.channel import feed_boot  # noqa: E402
 from gradelib.protocol import RunState, TestResult  # noqa: E402
 

@@ -1,14 +1,14 @@
-# host/host.mk - the allocators built as Linux programs (host/README.md): the
-# reference solutions' own files, over a simulated machine (host/shim).
+# tests/host/host.mk - the allocators built as Linux programs (tests/host/README.md): the
+# reference solutions' own files, over a simulated machine (tests/host/shim).
 # The Makefile includes this file.
 #
-#   make check-host               unit tests (host/test), gcc, ASan + UBSan
-#   make fuzz [FUZZ_SECONDS=60]   a libFuzzer target per allocator (host/fuzz), clang,
+#   make check-host               unit tests (tests/host/test), gcc, ASan + UBSan
+#   make fuzz [FUZZ_SECONDS=60]   a libFuzzer target per allocator (tests/host/fuzz), clang,
 #                                 ASan + UBSan, FUZZ_SECONDS each, FUZZ_JOBS at a time
-#   make fuzz-merge               fold what `make fuzz` found into host/fuzz/corpus
+#   make fuzz-merge               fold what `make fuzz` found into tests/host/fuzz/corpus
 #   make bench                    instructions per call (callgrind), heap efficiency and
 #                                 boot times into build/bench.json (tools/bench/host.py)
-#   make host-selftest            all three, briefly: what `make test` runs (host/selftest)
+#   make host-selftest            all three, briefly: what `make test` runs (tests/host-selftest)
 
 HOST_BUILD   := build/host
 HOST_CC      ?= gcc
@@ -25,16 +25,16 @@ HOST_KERNEL_freelist := $(HOST_KERNEL_pmm) solutions/15-kheap/kheap_freelist.c \
                         lessons/15-kheap/kheap_dump.c
 HOST_KERNEL_valloc   := $(HOST_KERNEL_pmm) solutions/16-vmm/vmm.c solutions/16-vmm/valloc.c \
                         lessons/16-vmm/vmm_report.c
-HOST_KERNEL_COMMON   := common/kprintf.c host/shim/paging.c
-HOST_SHIM            := host/shim/runtime.c host/shim/memory.c
+HOST_KERNEL_COMMON   := common/kprintf.c tests/host/shim/paging.c
+HOST_SHIM            := tests/host/shim/runtime.c tests/host/shim/memory.c
 
 # The kernel's flags, but for a process (no -mcmodel=kernel, no PIE: the
 # shim's linker symbols are absolute, as the kernel's are). layout.h comes
-# first everywhere; host/shim holds only the headers that must differ.
+# first everywhere; tests/host/shim holds only the headers that must differ.
 HOST_KERNEL_CFLAGS := $(filter-out -mcmodel=kernel,$(CFLAGS))
 HOST_CFLAGS        := -std=c2x -O1 -g -fno-pie -fno-omit-frame-pointer $(WARNINGS)
-HOST_INCLUDES      := -D_GNU_SOURCE -include host/shim/layout.h -iquote host/shim -iquote common \
-                      $(addprefix -iquote ,$(wildcard lessons/*/)) -iquote host/test -iquote host/fuzz
+HOST_INCLUDES      := -D_GNU_SOURCE -include tests/host/shim/layout.h -iquote tests/host/shim -iquote common \
+                      $(addprefix -iquote ,$(wildcard lessons/*/)) -iquote tests/host/test -iquote tests/host/fuzz
 HOST_SANITIZE      := -fsanitize=address,undefined -fno-sanitize-recover=all
 
 # $(call host_objects,CONFIG,KERNEL FILES,HOST FILES)
@@ -55,8 +55,8 @@ $(HOST_BUILD)/check/host/%.o: %.c
 	@$(HOST_CC) $(HOST_CFLAGS) $(HOST_SANITIZE) $(HOST_INCLUDES) -MMD -MP -c $< -o $@
 
 $(foreach A,$(HOST_ALLOCATORS),$(eval $(HOST_BUILD)/check/test_$(A): $(call host_objects,check,\
-    $(HOST_KERNEL_$(A)) $(HOST_KERNEL_COMMON),$(HOST_SHIM) host/shim/sanitizer_options.c \
-    host/test/harness.c host/test/test_$(A).c)))
+    $(HOST_KERNEL_$(A)) $(HOST_KERNEL_COMMON),$(HOST_SHIM) tests/host/shim/sanitizer_options.c \
+    tests/host/test/harness.c tests/host/test/test_$(A).c)))
 
 $(HOST_CHECK_PROGRAMS):
 	@echo "  HOSTLD  $@"
@@ -78,8 +78,8 @@ $(HOST_BUILD)/fuzz/host/%.o: %.c
 	@$(FUZZ_CC) $(HOST_CFLAGS) $(HOST_FUZZ_SANITIZE) $(HOST_INCLUDES) -MMD -MP -c $< -o $@
 
 $(foreach A,$(HOST_ALLOCATORS),$(eval $(HOST_BUILD)/fuzz/fuzz_$(A): $(call host_objects,fuzz,\
-    $(HOST_KERNEL_$(A)) $(HOST_KERNEL_COMMON),$(HOST_SHIM) host/shim/sanitizer_options.c \
-    host/fuzz/model.c host/fuzz/fuzz_$(A).c)))
+    $(HOST_KERNEL_$(A)) $(HOST_KERNEL_COMMON),$(HOST_SHIM) tests/host/shim/sanitizer_options.c \
+    tests/host/fuzz/model.c tests/host/fuzz/fuzz_$(A).c)))
 
 $(HOST_FUZZ_PROGRAMS):
 	@echo "  FUZZLD  $@"
@@ -102,10 +102,10 @@ $(HOST_BUILD)/bench/host/%.o: %.c
 
 $(HOST_BUILD)/bench/bench_kheap: $(call host_objects,bench,$(HOST_KERNEL_kheap) \
     solutions/16-vmm/vmm.c solutions/16-vmm/valloc.c $(HOST_KERNEL_COMMON) common/string.c,\
-    $(HOST_SHIM) host/bench/bench.c host/bench/bench_kheap.c)
+    $(HOST_SHIM) tests/host/bench/bench.c tests/host/bench/bench_kheap.c)
 $(HOST_BUILD)/bench/bench_freelist: $(call host_objects,bench,$(HOST_KERNEL_freelist) \
-    $(HOST_KERNEL_COMMON) common/string.c,$(HOST_SHIM) host/bench/bench.c \
-    host/bench/bench_freelist.c)
+    $(HOST_KERNEL_COMMON) common/string.c,$(HOST_SHIM) tests/host/bench/bench.c \
+    tests/host/bench/bench_freelist.c)
 
 $(HOST_BENCH_PROGRAMS):
 	@echo "  BENCHLD $@"
@@ -119,17 +119,17 @@ $(HOST_BENCH_PROGRAMS):
 host-programs: $(HOST_CHECK_PROGRAMS) $(HOST_FUZZ_PROGRAMS) $(HOST_BENCH_PROGRAMS)
 
 check-host: $(HOST_CHECK_PROGRAMS)
-	@$(PYTHON) host/run-tests $^
+	@$(PYTHON) tests/host/run-tests $^
 
 fuzz: $(HOST_FUZZ_PROGRAMS)
-	@$(PYTHON) host/run-fuzz --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) $^
+	@$(PYTHON) tests/host/run-fuzz --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) $^
 
-# After a long `make fuzz`: keep a few dozen inputs per target in host/fuzz/corpus.
+# After a long `make fuzz`: keep a few dozen inputs per target in tests/host/fuzz/corpus.
 fuzz-merge: $(HOST_FUZZ_PROGRAMS)
-	@$(PYTHON) host/run-fuzz --merge $^
+	@$(PYTHON) tests/host/run-fuzz --merge $^
 
 bench: $(HOST_BENCH_PROGRAMS)
 	@$(PYTHON) tools/bench/host.py
 
 host-selftest:
-	@host/selftest
+	@tests/host-selftest

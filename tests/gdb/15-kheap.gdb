@@ -1,7 +1,7 @@
-# selftest.gdb - a non-interactive check that GDB can follow kmalloc and that
+# 15-kheap.gdb - a non-interactive check that GDB can follow kmalloc and that
 # the `kheap` command (kheap.py) works, run against the DEMO kernel after a
-# prelude that loads the ELF, connects to QEMU (-S -gdb) and sources gdb/*.py:
-#   timeout 60 gdb -nx -batch -x PRELUDE -x lessons/15-kheap/gdb/selftest.gdb
+# prelude that loads the ELF, connects to QEMU (-S -gdb) and sources lessons/15-kheap/gdb/*.py:
+#   timeout 60 gdb -nx -batch -x PRELUDE -x tests/gdb/15-kheap.gdb
 # Prints "GDB-SELFTEST: PASS" or "GDB-SELFTEST: FAIL <why>", then kills QEMU.
 
 # tools/gdb's prelude may have set this breakpoint already (GDB_BREAK_15).

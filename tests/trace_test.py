@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """trace_test.py - unit tests of tools/trace's reading of the events and its
-model, on hand-written traces (python3 tools/trace_test.py; make test runs
+model, on hand-written traces (python3 tests/trace_test.py; make test runs
 them in its `trace` check)."""
 
 import importlib.machinery
@@ -8,7 +8,7 @@ import importlib.util
 import unittest
 from pathlib import Path
 
-LOADER = importlib.machinery.SourceFileLoader("trace", str(Path(__file__).parent / "trace"))
+LOADER = importlib.machinery.SourceFileLoader("trace", str(Path(__file__).resolve().parent.parent / "tools" / "trace"))
 trace = importlib.util.module_from_spec(importlib.util.spec_from_loader("trace", LOADER))
 LOADER.exec_module(trace)
 

@@ -5,7 +5,7 @@ import sys
 import unittest
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent / "grader"))
 from gradelib.protocol import RunState, TestResult  # noqa: E402
 
 PLAN = ["KTAP version 1", "1..2",

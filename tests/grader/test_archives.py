@@ -11,7 +11,7 @@ import unittest
 import zipfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent / "grader"))
 from gradelib.submission import SubmissionError, extract  # noqa: E402
 
 SOURCE = b"int answer(void) { return 42; }\n"
