@@ -1,11 +1,12 @@
 # What lesson 15's kernels are made of (the Makefile's KERNEL_RULES read it).
 # STUDENT: the files a student edits (solutions/15-kheap/ has their references);
 # LIBRARY: code later lessons' kernels reuse; OWN: this lesson's kernels only;
-# TESTS: their in-kernel tests.
+# TESTS: their in-kernel tests (tests_paging.c: the lab's own paging rules,
+# 0 points, run in the main kernel).
 STUDENT_15 := kheap.c
 LIBRARY_15 := kheap_dump.c
 OWN_15     := main.c tests_support.c
-TESTS_15   := tests.c
+TESTS_15   := tests.c tests_paging.c
 
 # A second kernel with the bonus free-list heap:
 #   make lesson15 KHEAP=freelist   (kheap_freelist.c and tests_freelist.c
