@@ -145,10 +145,9 @@ endif
 FLAGS_STAMP := $(BUILD)/flags
 BUILD_FLAGS := $(CC) $(CFLAGS) $(SANITIZE) $(INCLUDES); $(NASM) $(NASMFLAGS); $(LD) $(LDFLAGS);\
                $(OBJCOPY)
-same_text = $(and $(findstring x$(1)x,x$(2)x),$(findstring x$(2)x,x$(1)x))
 $(FLAGS_STAMP): FORCE
-	@$(if $(call same_text,$(file <$@),$(BUILD_FLAGS)),:,echo "  FLAGS   $@"$(shell \
-	    mkdir -p $(@D))$(file >$@,$(BUILD_FLAGS)))
+	@mkdir -p $(@D); echo '$(BUILD_FLAGS)' > $@.new; \
+	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; echo "  FLAGS   $@"; fi
 
 # REFERENCE=1: the reference kernels (solutions/), built as build/solutionN.*;
 # the starter's are build/lessonN.*.
@@ -190,11 +189,13 @@ $(BUILD)/obj/$$(KERNEL)/main.o: common/main.c $(FLAGS_STAMP)
 endef
 
 # A kernel is linked again when the harness's padding changes.
+# Written only when a kernel is linked: make's other targets (print-lab ...)
+# leave the tree as it is.
 LAYOUT_STAMP := $(BUILD)/harness-layout
 LAYOUT := $(foreach P,$(HARNESS_PADDINGS),$(HARNESS_$(P)_PADDING))
-ifneq ($(LAYOUT),$(shell cat $(LAYOUT_STAMP) 2>/dev/null))
-$(shell mkdir -p $(BUILD) && echo "$(LAYOUT)" > $(LAYOUT_STAMP))
-endif
+$(LAYOUT_STAMP): FORCE
+	@mkdir -p $(@D); echo '$(LAYOUT)' > $@.new; \
+	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
 PREVIOUS :=
 $(foreach L,$(LESSONS),$(foreach V,lesson solution,$(foreach F,- $(FLAVOURS_$(call \
