@@ -142,12 +142,14 @@ endif
 # A stamp per build folder holds the commands and flags its files were built
 # with; it changes only when they do, and every object and kernel depends on
 # it: a new EXTRA_CFLAGS (or compiler, or Makefile flag) rebuilds what it affects.
+# (Written through a file of its own per make, $@.PID: several makes may
+# share a build folder, as two debug sessions do.)
 FLAGS_STAMP := $(BUILD)/flags
 BUILD_FLAGS := $(CC) $(CFLAGS) $(SANITIZE) $(INCLUDES); $(NASM) $(NASMFLAGS); $(LD) $(LDFLAGS);\
                $(OBJCOPY)
 $(FLAGS_STAMP): FORCE
-	@mkdir -p $(@D); echo '$(BUILD_FLAGS)' > $@.new; \
-	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; echo "  FLAGS   $@"; fi
+	@mkdir -p $(@D); new=$@.$$$$; echo '$(BUILD_FLAGS)' > $$new; \
+	if cmp -s $$new $@; then rm $$new; else mv $$new $@; echo "  FLAGS   $@"; fi
 
 # REFERENCE=1: the reference kernels (solutions/), built as build/solutionN.*;
 # the starter's are build/lessonN.*.
@@ -194,8 +196,8 @@ endef
 LAYOUT_STAMP := $(BUILD)/harness-layout
 LAYOUT := $(foreach P,$(HARNESS_PADDINGS),$(HARNESS_$(P)_PADDING))
 $(LAYOUT_STAMP): FORCE
-	@mkdir -p $(@D); echo '$(LAYOUT)' > $@.new; \
-	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+	@mkdir -p $(@D); new=$@.$$$$; echo '$(LAYOUT)' > $$new; \
+	if cmp -s $$new $@; then rm $$new; else mv $$new $@; fi
 
 PREVIOUS :=
 $(foreach L,$(LESSONS),$(foreach V,lesson solution,$(foreach F,- $(FLAVOURS_$(call \

@@ -1,8 +1,8 @@
-# demo.gdb - the 10-minute lecture demo of solutions/15-kheap/LECTURE.md
+# lecture-demo.gdb - the 10-minute lecture demo of LECTURE.md beside it
 # (the instructor's page), command for command, on the reference built for
 # stepping. Rehearse it in two terminals:
 #   make debug-lesson15 LECTURE=1 REFERENCE=1
-#   make gdb-lesson15 LECTURE=1 REFERENCE=1 GDB_SCRIPT=lessons/15-kheap/gdb/demo.gdb
+#   make gdb-lesson15 LECTURE=1 REFERENCE=1 GDB_SCRIPT=solutions/15-kheap/lecture-demo.gdb
 # `make test` runs it and checks each screen (tests/selftest, check "gdb").
 
 # The demo's first allocation: kmalloc(20).
