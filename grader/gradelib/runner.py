@@ -433,17 +433,16 @@ def skipped_kernel(lesson, kernel, reason, root=ROOT):
 
 
 def bonus_starter_files(lesson, root, starter):
-    """{flavour kernel: its student file} for each kernel whose tests that
-    score are all bonus (the lab's own 0-point checks run in every kernel)
-    and whose student file (NAME_F.c) in the lab at `root` is byte for byte
-    the starter's: starter(NAME_F.c) gives those bytes, or None."""
+    """{flavour kernel: its student file} for each kernel whose tests are all
+    bonus and whose student file (NAME_F.c) in the lab at `root` is byte for
+    byte the starter's: starter(NAME_F.c) gives those bytes, or None."""
     folder = Path(root) / "lessons" / lesson
     kernels = kernels_of(lesson.split("-")[0], root)
     found = {}
     for kernel in kernels[1:]:
         flavour = kernel.split("-", 1)[1]
         tests = protocol.expected_tests(test_files(lesson, flavour, root)).values()
-        if not tests or any(t.kind != "bonus" and t.points > 0 for t in tests):
+        if not tests or any(t.kind != "bonus" for t in tests):
             continue
         for name in lab.lesson(lesson, root).kernels[kernel]:
             if (folder / name).read_bytes() == starter(name):
