@@ -348,9 +348,10 @@ gradescope:
 # and what the lab's own checks add (make test-deps; CI): the static analysers,
 # the LLVM toolchain and sanitizer runtimes, valgrind, a browser for the trace page,
 # PyYAML to read the GitHub workflow (tests/workflow-selftest).
+# git: the grader tells a student's work from the starter by the clone's history.
 DEBIAN_PACKAGES := make gcc binutils nasm grub-pc-bin grub-common xorriso mtools \
                    qemu-system-x86 qemu-system-gui bochs bochs-x bochsbios vgabios gdb python3 \
-                   util-linux
+                   util-linux git
 TEST_PACKAGES   := cppcheck clang-tidy clang-format clang lld llvm libclang-rt-dev valgrind python3-yaml \
                    chromium
 
@@ -360,8 +361,12 @@ deps:
 test-deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(DEBIAN_PACKAGES) $(TEST_PACKAGES)"
 
+# As root (a fresh Debian has no sudo) apt-get runs as it is; otherwise through sudo.
 apt-install:
-	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	else echo "make: installing packages needs root: run this as root, or install sudo" >&2; \
+	    exit 1; fi; \
 	$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y --no-install-recommends $(PACKAGES)
 
