@@ -261,6 +261,13 @@ FORCE:
 # Host builds of the allocators: make check-host, fuzz, bench (tests/host/host.mk).
 -include tests/host/host.mk
 
+# make bench also grades a class as an instructor would: students per minute
+# (tools/bench/grading.py, into build/bench/grading.json).
+.PHONY: bench-grading
+bench: bench-grading
+bench-grading:
+	@$(PYTHON) tools/bench/grading.py --no-load -j $(or $(JOBS),2)
+
 # ---- user-facing targets --------------------------------------------------------
 .PHONY: all help deps test-deps apt-install doctor lint clean test compdb grade print-lab \
         print-packages print-toolchain print-cflags
@@ -346,13 +353,14 @@ gradescope:
 
 # What a student or a grading machine needs (make deps; the Gradescope image),
 # and what the lab's own checks add (make test-deps; CI): the static analysers,
-# the LLVM toolchain and sanitizer runtimes, valgrind, a browser for the trace page,
-# PyYAML to read the GitHub workflow (tests/workflow-selftest).
-# git: the grader tells a student's work from the starter by the clone's history.
+# the LLVM toolchain and sanitizer runtimes, valgrind, a browser for the trace page.
+# git: the grader tells a student's work from the starter by the clone's history;
+# similarity-tester (sim_c): grade --batch --similarity; python3-yaml: reading a
+# Gradescope export (and tests/workflow-selftest's GitHub workflow).
 DEBIAN_PACKAGES := make gcc binutils nasm grub-pc-bin grub-common xorriso mtools \
                    qemu-system-x86 qemu-system-gui bochs bochs-x bochsbios vgabios gdb python3 \
-                   util-linux git
-TEST_PACKAGES   := cppcheck clang-tidy clang-format clang lld llvm libclang-rt-dev valgrind python3-yaml \
+                   util-linux similarity-tester python3-yaml git
+TEST_PACKAGES   := cppcheck clang-tidy clang-format clang lld llvm libclang-rt-dev valgrind \
                    chromium
 
 deps:
