@@ -403,9 +403,9 @@ def grade_kernel(lesson, kernel, emu="qemu", timeouts=Timeouts(), root=ROOT,
             if culprit is None:
                 # Down before any test started, or between tests: nobody to blame
                 # but the kernel as a whole; what has not run fails.
-                started = any(t.status != "not run" for t in tests.values())
+                reached = any(t.status != "not run" for t in tests.values())
                 result.boot_status = hang_or_crash(problem)
-                result.where = ("between tests" if started else "at boot, before any test") \
+                result.where = ("between tests" if reached else "at boot, before any test") \
                     + problem_place(problem)
                 crash = [line.strip(" *") for line in state.boot_lines if line.startswith("*** ")]
                 if crash:
