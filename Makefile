@@ -350,7 +350,7 @@ gradescope:
 # PyYAML to read the GitHub workflow (tests/workflow-selftest).
 DEBIAN_PACKAGES := make gcc binutils nasm grub-pc-bin grub-common xorriso mtools \
                    qemu-system-x86 qemu-system-gui bochs bochs-x bochsbios vgabios gdb python3 \
-                   util-linux
+                   util-linux bubblewrap
 TEST_PACKAGES   := cppcheck clang-tidy clang-format clang lld llvm libclang-rt-dev valgrind python3-yaml \
                    chromium
 
