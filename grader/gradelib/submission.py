@@ -419,6 +419,7 @@ def make_safe(results, workspace, lesson):
         if result.build_log:
             result.build_log = student_build_log(result.build_log, lesson, workspace.taken)
         result.events = [sanitize.text(event) for event in result.events]
+        result.where = sanitize.text(getattr(result, "where", ""))
         result.boot_output = [sanitize.text(line) for line in result.boot_output]
         for test in result.tests.values():
             test.output = [sanitize.text(line) for line in test.output]
