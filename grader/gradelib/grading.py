@@ -86,6 +86,8 @@ def grade_submission(lesson, path, args, publish, jobs=None, seed=None):
         if seed is not None:
             seed(workspace.root)
         results = grade_lab([lesson], args, workspace.root, jobs, path is not None)
+        if path is not None:
+            submission.make_safe(results, workspace, lesson)
         objcheck.apply(results, workspace.findings)
         review = [f"review: {reason}" for reason in objcheck.review_reasons(results,
                                                                             workspace.findings)]
