@@ -261,13 +261,6 @@ FORCE:
 # Host builds of the allocators: make check-host, fuzz, bench (tests/host/host.mk).
 -include tests/host/host.mk
 
-# make bench also grades a class as an instructor would: students per minute
-# (tools/bench/grading.py, into build/bench/grading.json).
-.PHONY: bench-grading
-bench: bench-grading
-bench-grading:
-	@$(PYTHON) tools/bench/grading.py --no-load -j $(or $(JOBS),2)
-
 # ---- user-facing targets --------------------------------------------------------
 .PHONY: all help deps test-deps apt-install doctor lint clean test compdb grade print-lab \
         print-packages print-toolchain print-cflags
