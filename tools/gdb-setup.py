@@ -77,9 +77,9 @@ def session_ended(port):
     if connection is None or not (connection.details or "").endswith(f":{port}"):
         return  # disconnected already, or attached elsewhere since
     gdb.execute("disconnect", to_string=True)
+    # GDB sits at its prompt: say it on a line of its own, then show the prompt again.
     print(f"\nQEMU on port {port} has ended: GDB has disconnected from it"
-          " (`quit` leaves GDB).")
-    sys.stdout.flush()
+          " (`quit` leaves GDB).\n(gdb) ", end="", flush=True)
 
 
 WATCHED = set()
