@@ -361,7 +361,7 @@ gradescope:
 # git: the grader tells a student's work from the starter by the clone's history.
 DEBIAN_PACKAGES := make gcc binutils nasm grub-pc-bin grub-common xorriso mtools \
                    qemu-system-x86 qemu-system-gui bochs bochs-x bochsbios vgabios gdb python3 \
-                   util-linux git
+                   util-linux git bubblewrap
 TEST_PACKAGES   := cppcheck clang-tidy clang-format clang lld llvm libclang-rt-dev valgrind python3-yaml \
                    chromium tmux
 
