@@ -243,17 +243,17 @@ class Batch:
 
     # -- the build every student starts from
     def build_base(self):
+        """The lesson's kernels built once in a lab copy of their own (from the
+        lab's own objects where make finds them up to date)."""
         self.base = submission.prepare(self.lesson, None, self.args.extra_tests)
+        seed_objects(runner.ROOT, self.base.root)
         kernels = [f"{runner.BUILD}/{k}.elf" for k in runner.kernels_of(self.lesson[:2])]
         runner.run_make_all(kernels, self.args.jobs, self.base.root)
 
     def seed(self, root):
-        """Gives a student's lab copy the base build's objects and flags stamp
-        (their times kept): make then compiles the student's files alone."""
-        build = self.base.root / runner.BUILD
-        if (build / "obj").is_dir() and (build / "flags").is_file():
-            shutil.copytree(build / "obj", root / runner.BUILD / "obj", dirs_exist_ok=True)
-            shutil.copy2(build / "flags", root / runner.BUILD / "flags")
+        """Gives a student's lab copy the base build's objects: make then
+        compiles the student's files alone."""
+        seed_objects(self.base.root, root)
 
     # -- one student
     def grade(self, student):
@@ -325,6 +325,18 @@ class Batch:
         return record
 
 
+def seed_objects(source, destination):
+    """Copies the lab at `source`'s objects and flags stamp into the lab copy
+    at `destination`, their times kept: make compares them with the copy's
+    sources (copied with their times too) and rebuilds only what is newer,
+    the student's files, or what another compiler or flags would change."""
+    build = Path(source) / runner.BUILD
+    if (build / "obj").is_dir() and (build / "flags").is_file():
+        shutil.copytree(build / "obj", Path(destination) / runner.BUILD / "obj",
+                        dirs_exist_ok=True)
+        shutil.copy2(build / "flags", Path(destination) / runner.BUILD / "flags")
+
+
 def safe_name(key):
     """A student's key as a file name: no separators, no control characters."""
     name = sanitize.text(key).replace("/", "_").replace("\\", "_")
@@ -371,8 +383,8 @@ def progress_line(done, total, student, record, width, eta):
     label = student.label
     label = label if len(label) <= width else label[:width - 1] + "…"
     return (f"[{done:>{len(str(total))}}/{total}] {label:<{width}} {record['score']:>4} "
-            f"+{record['bonus']:>3}  {record['status']:<17}" + (f" [{flags}]" if flags else "")
-            + (f"  ETA {eta}" if eta else ""))
+            f"+{record['bonus']:>3}  {record['status']:<17} "
+            f"{'ETA ' + eta if eta else 'done':<9}" + (f"  [{flags}]" if flags else "")).rstrip()
 
 
 def clock(seconds):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 GRADER = Path(__file__).resolve().parent.parent.parent / "grader"
 sys.path.insert(0, str(GRADER))
-from gradelib import gradebook, layouts, report, roster, runner  # noqa: E402
+from gradelib import batch, gradebook, layouts, report, roster, runner  # noqa: E402
 from gradelib.protocol import TestResult  # noqa: E402
 
 
@@ -153,6 +153,20 @@ class GradesCsvTest(unittest.TestCase):
         self.assertEqual(rows[0], ["ID", "Name", "Email", "Score", "Maximum"])
         out.args.bonus_in_score = True
         self.assertEqual(out.score(record("a", "1", "A", 40)), 43)
+
+
+class AtomicWriteTest(unittest.TestCase):
+    def test_a_full_disk_leaves_the_last_complete_file(self):
+        import errno
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / "grades.csv"
+            batch.atomic_write(path, "the first version\n")
+            full = OSError(errno.ENOSPC, "No space left on device")
+            with mock.patch.object(Path, "write_text", side_effect=full), \
+                    self.assertRaises(OSError):
+                batch.atomic_write(path, "a second version\n")
+            self.assertEqual(path.read_text(), "the first version\n")
+            self.assertEqual([p.name for p in Path(scratch).iterdir()], ["grades.csv"])
 
 
 def test(name, status="passed", output=(), kind="homework", number=1):
