@@ -167,7 +167,7 @@ MUTANTS += [
     # The bump heap: at least one mutant per practice and homework test.
     Case("blocks not rounded to 16 bytes", "15-kheap", KHEAP,
          "    block = ALIGN_UP(block, KHEAP_MIN_ALIGN);\n", "",
-         caught_by=["stats_count_bytes_and_calls_exactly"]),
+         caught_by=["kmalloc_results_are_16_byte_aligned", "stats_count_bytes_and_calls_exactly"]),
     Case("alignment off by 8", "15-kheap", KHEAP,
          "    size_t padding = (align - heap_curr % align) % align;",
          "    size_t padding = (align - (heap_curr + 8) % align) % align;",
@@ -209,10 +209,14 @@ MUTANTS += [
          "    (void)unmap_down_to;\n    (void)old_mapped;\n    return false;",
          caught_by=["failed_mapping_gives_frames_back"]),
     Case("kheap_init keeps the old frames", "15-kheap", KHEAP,
-         "        if (paging_unmap(paging_kernel_pml4(), page, &frame) == PAGING_OK)\n"
-         "            pmm_free_frame(frame);",
-         "        (void)paging_unmap(paging_kernel_pml4(), page, &frame);",
+         "    for (uintptr_t page = KHEAP_START; page < KHEAP_END; page += PAGE_SIZE)\n"
+         "        release_page(page);",
+         "    for (uintptr_t page = KHEAP_START; page < KHEAP_END; page += PAGE_SIZE)\n"
+         "        (void)paging_unmap(paging_kernel_pml4(), page, NULL);",
          caught_by=["kheap_init_gives_every_frame_back"]),
+    Case("unmapped heap pages left in the TLB", "15-kheap", KHEAP,
+         "    invlpg(page);\n    pmm_free_frame(frame);", "    pmm_free_frame(frame);",
+         caught_by=["write_past_the_mapped_part_faults"]),
     Case("kfree(NULL) counted", "15-kheap", KHEAP,
          "    if (ptr == NULL)\n        return;\n", "",
          caught_by=["kfree_counts_frees_and_ignores_null"]),
@@ -275,34 +279,40 @@ VMM = "solutions/16-vmm/vmm.c"
 VALLOC = "solutions/16-vmm/valloc.c"
 
 MUTANTS += [
+    Case("vmm_unmap leaves the TLB to the page-table layer", "16-vmm", VMM,
+         "    if (status == VMM_OK)\n        flush(space, virt);\n    return status;",
+         "    return status;",
+         caught_by=["unmap_is_visible_at_once"]),
     Case("kernel-half change not flushed", "16-vmm", VMM,
          "    if (is_kernel_half(virt) || space == vmm_current())",
          "    if (space == vmm_current())",
          caught_by=["unmap_is_visible_at_once"]),
     Case("vmm_protect does not flush", "16-vmm", VMM,
-         "    flush(space, virt); /* the TLB may hold the old rights: a write would pass */\n", "",
+         "    if (status == VMM_OK)\n"
+         "        flush(space, virt); /* the TLB may hold the old rights: a write would pass */\n", "",
          caught_by=["protect_changes_permissions_at_once"]),
-    Case("W^X not enforced", "16-vmm", VMM,
-         "    if ((flags & PTE_WRITABLE) && !(flags & PTE_NO_EXECUTE))\n        return VMM_BAD_FLAGS;",
+    Case("user pages allowed in the kernel half", "16-vmm", VMM,
+         "    if ((flags & PTE_USER) && is_kernel_half(virt))\n        return VMM_BAD_FLAGS;",
          "", caught_by=["map_refuses_unsafe_flags"]),
     Case("destroy frees only the PDPTs", "16-vmm", VMM,
          "            free_table(space[i], 3);",
          "            (void)free_table, pmm_free_frame(pte_address(space[i]));",
          caught_by=["destroy_frees_every_table_of_the_space"]),
     Case("no-execute bit dropped", "16-vmm", VMM,
-         "    *entry = phys | flags | PTE_PRESENT;",
-         "    *entry = phys | (flags & ~PTE_NO_EXECUTE) | PTE_PRESENT;",
+         "    return from_paging(paging_map(space, virt, phys, flags));",
+         "    return from_paging(paging_map(space, virt, phys, flags & ~PTE_NO_EXECUTE));",
          caught_by=["valloc_memory_is_not_executable"]),
     Case("pages mapped into the current space, not the given one", "16-vmm", VMM,
-         "    pte_t *entry = paging_walk(space, virt, true);",
-         "    pte_t *entry = paging_walk(vmm_current(), virt, true);",
+         "    return from_paging(paging_map(space, virt, phys, flags));",
+         "    return from_paging(paging_map(vmm_current(), virt, phys, flags));",
          caught_by=["two_spaces_see_different_data_at_one_address"]),
     Case("spaces not counted", "16-vmm", VMM,
          "    vmm_stats.spaces++;\n", "",
          caught_by=["kernel_half_is_identical_in_every_space"]),
     Case("unmap gives the frame back to the PMM", "16-vmm", VMM,
-         "        *frame = pte_address(*entry);\n",
-         "        *frame = pte_address(*entry);\n    pmm_free_frame(pte_address(*entry));\n",
+         "        flush(space, virt);\n    return status;",
+         "        flush(space, virt);\n    if (status == VMM_OK && frame != NULL)\n"
+         "        pmm_free_frame(*frame);\n    return status;",
          caught_by=["map_translate_unmap_round_trip"]),
     Case("kernel-half PML4 entry made in one space only", "16-vmm", VMM,
          "    if (is_kernel_half(virt) && !(space[page_table_index(virt, 4)] & PTE_PRESENT))\n"
@@ -519,7 +529,7 @@ static void cheat(void)
         if (entry == NULL)
             continue;
         *entry |= PTE_WRITABLE;
-        paging_flush(paging_kernel_pml4(), page);
+        invlpg(page);
         *(volatile uint8_t *)tests[i] = 0xC3;
     }
 }
@@ -555,7 +565,7 @@ static void cheat(void)
         uintptr_t code = (uintptr_t)__start_ktests[i].run;
         pte_t *entry = paging_walk(paging_kernel_pml4(), ALIGN_DOWN(code, PAGE_SIZE), false);
         *entry |= PTE_WRITABLE;
-        paging_flush(paging_kernel_pml4(), ALIGN_DOWN(code, PAGE_SIZE));
+        invlpg(ALIGN_DOWN(code, PAGE_SIZE));
         *(volatile uint8_t *)code = 0xC3;
     }
 }
