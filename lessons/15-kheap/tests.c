@@ -49,6 +49,10 @@ KTEST_PRACTICE(kmalloc_results_are_16_byte_aligned, 2)
         char *block = kmalloc(sizes[i]);
         KASSERT_NOT_NULL(block);
         KEXPECT_EQ((uintptr_t)block % KHEAP_MIN_ALIGN, 0);
+        /* The invariant itself: heap_curr stays a multiple of 16, so the
+         * block took its size rounded up, not only what the next call pads. */
+        size_t heap_curr_past_a_multiple_of_16 = stats_now().used % KHEAP_MIN_ALIGN;
+        KEXPECT_EQ(heap_curr_past_a_multiple_of_16, 0);
     }
 }
 
