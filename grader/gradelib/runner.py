@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import channel, emulators, lab, layout, protocol, toolchain
+from . import channel, emulators, lab, layout, protocol, toolchain, witness
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 OUTPUT_LIMIT = 1024 * 1024  # bytes of serial output per boot
@@ -348,6 +348,144 @@ def boot_bochs(iso, state, timeouts, workdir):
     return bochs_panic_report(log_path) or f"the kernel stopped after '{last}'"
 
 
+# The witness's limits (QEMU): docs/benchmarks.md ("Grading") has the figures.
+# A reference kernel of lesson 15 costs QEMU about 1 s of CPU time in all,
+# BIOS and GRUB 0.6 s of it, its slowest test 0.35 s: each test may take
+# HANG_BUDGET's 1.2 s, a boot 3 s before its first test, a kernel
+# KERNEL_CPU_BUDGET over all its boots; after MAX_STUCK_TESTS tests that hung
+# or flooded the console the rest are not run.
+KERNEL_CPU_BUDGET = 20.0
+MAX_STUCK_TESTS = 3
+TEST_OUTPUT_LINES = 200  # console lines kept per test (results.json, logs)
+
+
+def symbolizer(elf, root):
+    """address -> 'function (file:line)' for the kernel `elf`, or ''."""
+    from .report import symbolize  # report imports this module
+    def where(address):
+        line = symbolize([f"{address:#x}"], elf, root)[0]
+        if "<" not in line:
+            return ""
+        place = re.sub(r" \(discriminator \d+\)", "", line[line.index("<") + 1:-1])
+        return place.replace(f"{ROOT}/", "")
+    return where
+
+
+def cap_output(lines):
+    if len(lines) <= TEST_OUTPUT_LINES:
+        return lines
+    return lines[:TEST_OUTPUT_LINES] + [f"({len(lines) - TEST_OUTPUT_LINES} more lines not kept)"]
+
+
+def witnessed_verdict(sighting, outcome, test):
+    """(status, where) of a test the witness saw start."""
+    if sighting.tampered:
+        return "forged", f"TAMPERED: {sighting.tampered}"
+    if sighting.problem:
+        return ("hung" if sighting.problem.startswith("hung") else "failed"), sighting.problem
+    if sighting.crashed:
+        return "crashed", ""
+    if sighting.failed_checks:
+        return "failed", ""
+    if not sighting.returned:
+        if sighting is outcome.sightings[-1] and not any(
+                s.returned for s in outcome.sightings[-1:]) and outcome.exited:
+            return "crashed", "the kernel stopped during the test"
+        return "failed", "the test ended without returning (aborted), and no check failed"
+    return "passed", ""
+
+
+def grade_kernel_witnessed(result, tests, elf_path, timeouts, root, workdir):
+    """Boots the kernel under the witness (witness.py) until every test of
+    the ELF's plan has a verdict; fills `tests` (name -> TestResult)."""
+    watcher = witness.Witness(elf_path, symbolizer(elf_path, root))
+    planned = {}
+    for test in watcher.plan:
+        declared = tests.get(test.name)
+        if declared is None or declared.points != test.points or declared.kind != test.kind:
+            result.events.append(f"the kernel's test list differs from the lab's test sources: "
+                                 f"{test.name} points={test.points} kind={test.kind}")
+            continue
+        if test.name in planned:
+            declared.status, declared.score = "forged", 0
+            declared.where = "declared twice in the kernel's test list"
+            declared.output.append(declared.where)
+            result.events.append(f"forged results suspected: {test.name}: declared twice")
+            continue
+        planned[test.name] = test
+        declared.number = test.number
+    limits = witness.Limits(boot=timeouts.boot or HANG_BUDGET["qemu"][0],
+                            test=timeouts.hang or HANG_BUDGET["qemu"][1], output=OUTPUT_LIMIT)
+    first, stuck, cpu_used = 1, 0, 0.0
+    verdicts = {}
+    while True:
+        command_line = "mode=test" + (f" ktest.from={first}" if first > 1 else "")
+        iso = workdir / f"boot{result.boots}.iso"
+        make_iso(elf_path, iso, command_line)
+        socket_path = workdir / "witness.sock"
+        socket_path.unlink(missing_ok=True)
+        command = emulators.qemu_command(iso, headless=True, log=workdir / "qemu.log",
+                                         witness=socket_path)
+        result.boots += 1
+        outcome = watcher.watch(command, socket_path, limits, cpu_seconds)
+        cpu_used += outcome.cpu
+        result.events += [f"boot {result.boots}: {event}" for event in outcome.events]
+        result.boot_output += cap_output(outcome.boot_lines)
+        last_number = first - 1
+        for sighting in outcome.sightings:
+            test = tests.get(sighting.test.name)
+            if test is None or sighting.test.name not in planned:
+                continue
+            if sighting.test.name in verdicts:
+                test.status, test.score = "forged", 0
+                test.where = "started twice"
+                continue
+            status, where = witnessed_verdict(sighting, outcome, test)
+            if status == "crashed" and not where and outcome.exited and \
+                    sighting is outcome.sightings[-1] and not sighting.returned:
+                where = triple_fault_report(workdir / "qemu.log") or \
+                    "the kernel stopped during the test"
+            verdicts[sighting.test.name] = status
+            test.status, test.where = status, where
+            test.score = test.points if status == "passed" else 0
+            test.output = cap_output(sighting.output) + ([where] if where else [])
+            result.test_cpu[test.name] = round(sighting.started_cpu, 3)
+            last_number = max(last_number, sighting.test.number)
+            if sighting.problem:
+                stuck += 1
+                result.events.append(f"test {test.name}: {where}")
+        if not outcome.sightings:
+            crash = [line.strip(" *") for line in outcome.boot_lines if line.startswith("*** ")]
+            problem = outcome.stopped or (
+                f"the kernel crashed at boot ({crash[-1]})" if crash else
+                triple_fault_report(workdir / "qemu.log") or "the kernel stopped at boot")
+            result.events.append(f"boot {result.boots}: {problem}")
+            break
+        remaining = [t for t in watcher.plan if t.name in planned and t.name not in verdicts
+                     and t.number > last_number]
+        if not outcome.stopped or not remaining:
+            if outcome.exited and outcome.sightings and \
+                    not outcome.sightings[-1].returned and remaining:
+                first = outcome.sightings[-1].test.number + 1  # crashed: reboot after it
+                if cpu_used < KERNEL_CPU_BUDGET:
+                    continue
+            break
+        if stuck >= MAX_STUCK_TESTS:
+            result.events.append(f"{stuck} tests hung or flooded the console: the rest are "
+                                 "not run")
+            break
+        if cpu_used >= KERNEL_CPU_BUDGET:
+            result.events.append(f"the kernel used its budget of {KERNEL_CPU_BUDGET:g} s of "
+                                 "the emulator's CPU time: the rest are not run")
+            break
+        first = last_number + 1
+    for name, test in tests.items():
+        if name in planned and name not in verdicts and test.status == "not run":
+            why = result.events[-1] if result.events else "the kernel stopped before it"
+            test.where = f"never started: {why}"
+            test.output.append(f"did not run: {why}")
+
+
 def grade_kernel(lesson, kernel, emu="qemu", timeouts=Timeouts(), root=ROOT,
                  built=False):
     """Grades build/KERNEL.elf of the lab at `root` (the lab itself, or a
@@ -364,6 +502,16 @@ def grade_kernel(lesson, kernel, emu="qemu", timeouts=Timeouts(), root=ROOT,
         for test in tests.values():
             test.status = "build failed"
         result.events.append("the kernel did not compile")
+        result.seconds = time.monotonic() - started
+        return result
+
+    if emu == "qemu":
+        workdir = emulators.make_temp_dir(f"grade-{kernel}-")
+        try:
+            grade_kernel_witnessed(result, tests, kernel_elf(root, kernel), timeouts, root,
+                                   workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
         result.seconds = time.monotonic() - started
         return result
 
