@@ -58,6 +58,8 @@ LINE_MARKER_FLAGS = re.compile(r'^# (\d+) "((?:[^"\\]|\\.)*)"((?: \d+)*)\s*$', r
 # Assembler directives that read a file, and those that could build one
 # (macros and repetitions paste text into directive names): anywhere.
 FILE_DIRECTIVE = re.compile(r"\.\s*(incbin|include|macro|irpc?|rept|altmacro)\b", re.I)
+# A message of the compiler about itself, naming no file.
+COMPILER_SAYS = re.compile(r"^(cc1\w*|gcc[-\w.]*|clang[-\w.]*|as|collect2|x86_64-\S*): ")
 # What gcc -g writes between the asm statements of one #APP block.
 DEBUG_LABEL = re.compile(r"^(\.L(VL|VU|BB|BE|FB|FE)\d+:|\.loc\s.*|\.cfi_\w+.*)?$")
 # A call or jump through a register, not through a jump table of the compiler's.
@@ -154,12 +156,17 @@ class Compiled:
 
 
 def own_diagnostics(text, source, limit=20):
-    """The compiler's messages about `source` itself, made safe to show: a
-    student sees nothing of another file (a header's lines, a test's)."""
+    """The compiler's messages about `source` itself and about itself
+    ("virtual memory exhausted"), made safe to show: a student sees nothing
+    of another file (a header's lines, a test's)."""
     shown, keep = [], False
     for line in text.splitlines():
-        if re.match(r"^\S.*?:(\d+:)?(\d+:)? ", line) or line.startswith("In file included"):
-            keep = line.startswith(f"{source}:")
+        if COMPILER_SAYS.match(line):
+            keep = True
+        elif re.match(r"^(In file included from |\s+from )?[^\s:]+:", line):
+            keep = re.match(rf"^(In file included from )?{re.escape(str(source))}:", line) is not None
+        elif not line[:1].isspace():
+            keep = True  # a message that names no file: "compilation terminated."
         if keep:
             shown.append(sanitize.text(line, keep_tab=True))
     return "\n".join(shown[:limit]) or "(the compiler's messages are about other files)"

@@ -46,9 +46,10 @@ class Limits:
     file_size: int  # bytes of any one file it writes
 
 
-# A compiler needs under 100 MiB for a lesson's file: a preprocessor bomb
-# ends here, not in the machine's swap.
-COMPILE = Limits(memory=1024 * MiB, cpu=60, file_size=64 * MiB)
+# gcc and clang need under 40 MiB of memory and a second of CPU for any file
+# of the lab (measured with /usr/bin/time): a preprocessor bomb ends here, in
+# a few seconds, not in the machine's swap.
+COMPILE = Limits(memory=512 * MiB, cpu=30, file_size=64 * MiB)
 # QEMU reserves 1 GiB of address space for its translated code, plus the
 # guest's RAM; the CPU budgets of a boot are the runner's, this is a backstop.
 EMULATOR = Limits(memory=4096 * MiB, cpu=900, file_size=256 * MiB)
