@@ -363,13 +363,14 @@ gradescope:
 # What a student or a grading machine needs (make deps; the Gradescope image),
 # and what the lab's own checks add (make test-deps; CI): the static analysers,
 # the LLVM toolchain and sanitizer runtimes, valgrind, a browser for the trace page,
-# PyYAML to read the GitHub workflow (tests/workflow-selftest), tmux for the lecture's
-# rehearsal (tests/lecture_rehearsal.py).
-# git: the grader tells a student's work from the starter by the clone's history.
+# tmux for the lecture's rehearsal (tests/lecture_rehearsal.py).
+# git: the grader tells a student's work from the starter by the clone's history;
+# similarity-tester (sim_c): grade --batch --similarity; python3-yaml: reading a
+# Gradescope export (and tests/workflow-selftest's GitHub workflow).
 DEBIAN_PACKAGES := make gcc binutils nasm grub-pc-bin grub-common xorriso mtools \
                    qemu-system-x86 qemu-system-gui bochs bochs-x bochsbios vgabios gdb python3 \
-                   util-linux git bubblewrap
-TEST_PACKAGES   := cppcheck clang-tidy clang-format clang lld llvm libclang-rt-dev valgrind python3-yaml \
+                   util-linux git bubblewrap similarity-tester python3-yaml
+TEST_PACKAGES   := cppcheck clang-tidy clang-format clang lld llvm libclang-rt-dev valgrind \
                    chromium tmux
 
 deps:
