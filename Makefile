@@ -328,14 +328,23 @@ grade:
 	@$(PYTHON) grader/grade $(if $(filter solution,$(VARIANT)),--reference)
 
 # make trace-lessonN [ONLY=test]: the demo (or that test) with the lesson's
-# allocator traced (frames, kmalloc, valloc), drawn in build/trace-lessonN.html
+# allocator traced (frames, kmalloc, valloc), drawn in one page per kernel:
+# build/trace-KERNEL[-test]-TOOLCHAIN.html (trace_page), e.g.
+# build/trace-solution15-freelist-gnu.html; it says whether it traces the
+# starter or the reference.
+trace_tag  = $(or $(subst /,-,$(patsubst /%,%,$(TOOLCHAIN_FOLDER))),gnu)$(if $(SANITIZE),-san)
+trace_page = build/trace-$(call kernel_name,$(1))$(if $(ONLY),-test)-$(trace_tag).html
+trace_reference = the reference ($(1) with solutions/$(2)/)
+trace_starter   = the starter ($(1) with your files in lessons/$(2)/; REFERENCE=1 traces the reference)
+trace_says = $(call trace_$(if $(filter solution,$(VARIANT)),reference,starter),$(1),$(2))
 $(foreach N,$(NUMBERS),$(eval .PHONY: trace-lesson$(N)))
-$(foreach N,$(NUMBERS),$(eval trace-lesson$(N): ; \
-    @$$(MAKE) --no-print-directory TRACE=1 \
+$(foreach L,$(LESSONS),$(foreach N,$(call number_of,$(L)),$(eval trace-lesson$(N): ; \
+    @echo "trace: tracing $(call trace_says,$(call kernel_name,$(N)),$(L))" && \
+    $$(MAKE) --no-print-directory TRACE=1 \
         $(TRACE_BUILD)/$(call kernel_name,$(N))$$(if $$(ONLY),-test).iso && \
     $(PYTHON) tools/trace run --elf $(TRACE_BUILD)/$(call kernel_name,$(N)).elf \
-        --out build/trace-lesson$(N).html \
-        $(TRACE_BUILD)/$(call kernel_name,$(N))$$(if $$(ONLY),-test).iso))
+        --out $(call trace_page,$(N)) \
+        $(TRACE_BUILD)/$(call kernel_name,$(N))$$(if $$(ONLY),-test).iso)))
 
 # The lab's tools; qemu-system-gui gives QEMU its window at a desktop.
 # make gradescope LESSON=N [EXTRA_TESTS=DIR]: build/gradescope-lessonN.zip for Gradescope
@@ -348,9 +357,10 @@ gradescope:
 # and what the lab's own checks add (make test-deps; CI): the static analysers,
 # the LLVM toolchain and sanitizer runtimes, valgrind, a browser for the trace page,
 # PyYAML to read the GitHub workflow (tests/workflow-selftest).
+# git: the grader tells a student's work from the starter by the clone's history.
 DEBIAN_PACKAGES := make gcc binutils nasm grub-pc-bin grub-common xorriso mtools \
                    qemu-system-x86 qemu-system-gui bochs bochs-x bochsbios vgabios gdb python3 \
-                   util-linux
+                   util-linux git
 TEST_PACKAGES   := cppcheck clang-tidy clang-format clang lld llvm libclang-rt-dev valgrind python3-yaml \
                    chromium
 
@@ -360,8 +370,12 @@ deps:
 test-deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(DEBIAN_PACKAGES) $(TEST_PACKAGES)"
 
+# As root (a fresh Debian has no sudo) apt-get runs as it is; otherwise through sudo.
 apt-install:
-	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	else echo "make: installing packages needs root: run this as root, or install sudo" >&2; \
+	    exit 1; fi; \
 	$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y --no-install-recommends $(PACKAGES)
 
@@ -400,7 +414,7 @@ help:
 	@echo "  make grade            grade every lesson"
 	@echo "  make all              build every lesson, starter and reference"
 	@echo "  make gradescope LESSON=N  build/gradescope-lessonN.zip: the autograder for Gradescope"
-	@echo "  make trace-lessonN    the demo with the allocator traced: build/trace-lessonN.html"
+	@echo "  make trace-lessonN    the demo with the allocator traced: build/trace-KERNEL-TOOLCHAIN.html"
 	@echo "  make test             everything CI runs"
 	@echo "  make deps             install the Debian packages a lesson needs (apt-get)"
 	@echo "  make test-deps        the same, and what make test needs too (analysers, LLVM, chromium)"

@@ -101,8 +101,8 @@ def call(check, given):
         returned = check.function(**arguments)
     except subprocess.TimeoutExpired as error:
         return Outcome(False, f"timed out: {error}")
-    except Exception:  # noqa: BLE001 - one broken check must not hide the others' results
-        return Outcome(False, "raised an exception\n" + traceback.format_exc())
+    except Exception as error:  # noqa: BLE001 - one check must not hide the others' results
+        return Outcome(False, f"{type(error).__name__}: {error}\n" + traceback.format_exc())
     passed, detail, *data = returned
     return Outcome(bool(passed), str(detail), data[0] if data else None)
 

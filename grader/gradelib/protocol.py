@@ -40,6 +40,7 @@ class TestResult:
     score: int = 0
     hidden: bool = False      # from an instructor's --extra-tests file
     output: list = field(default_factory=list)  # diagnostics and reports
+    where: str = ""           # hung or crashed: where, in one line ("in kmalloc, kheap.c:12")
 
     @property
     def passed(self):

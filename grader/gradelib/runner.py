@@ -134,6 +134,10 @@ class KernelResult:
     boot_output: list = field(default_factory=list)
     test_cpu: dict = field(default_factory=dict)  # test -> the emulator's CPU seconds (QEMU)
     skipped: str = ""     # why this kernel was not booted (a bonus still the starter's)
+    # A boot that stopped outside any test (at boot, between tests): "hung" or
+    # "crashed", and where in one line; the tests it never reached are "not run".
+    boot_status: str = ""
+    where: str = ""
 
     @property
     def built(self):
@@ -348,6 +352,17 @@ def boot_bochs(iso, state, timeouts, workdir):
     return bochs_panic_report(log_path) or f"the kernel stopped after '{last}'"
 
 
+def hang_or_crash(problem):
+    """A stopped boot's verdict from how it stopped (boot_qemu, boot_bochs)."""
+    return "hung" if problem.startswith(("no output", "took")) else "crashed"
+
+
+def problem_place(problem):
+    """', after LAST LINE' from a stopped boot's "... after 'LAST LINE'", or ''."""
+    match = re.search(r" after '(.*)'$", problem)
+    return f", after '{match.group(1)}'" if match else ""
+
+
 def grade_kernel(lesson, kernel, emu="qemu", timeouts=Timeouts(), root=ROOT,
                  built=False, only=()):
     """Grades build/KERNEL.elf of the lab at `root` (the lab itself, or a
@@ -391,6 +406,10 @@ def grade_kernel(lesson, kernel, emu="qemu", timeouts=Timeouts(), root=ROOT,
             if culprit is None:
                 # Down before any test started, or between tests: nobody to blame
                 # but the kernel as a whole; what has not run fails.
+                reached = any(t.status != "not run" for t in tests.values())
+                result.boot_status = hang_or_crash(problem)
+                result.where = ("between tests" if reached else "at boot, before any test") \
+                    + problem_place(problem)
                 crash = [line.strip(" *") for line in state.boot_lines if line.startswith("*** ")]
                 if crash:
                     problem += f" ({crash[-1]})"
@@ -399,7 +418,8 @@ def grade_kernel(lesson, kernel, emu="qemu", timeouts=Timeouts(), root=ROOT,
                     test.status = "not run"
                     test.output.append(f"did not run: {problem}")
                 break
-            culprit.status = "hung" if problem.startswith(("no output", "took")) else "crashed"
+            culprit.status = hang_or_crash(problem)
+            culprit.where = f"in test {culprit.name}" + problem_place(problem)
             culprit.output.append(problem)
             result.events.append(f"test {culprit.name}: {problem}")
             if not culprit.number:

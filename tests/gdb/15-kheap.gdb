@@ -33,6 +33,11 @@ finish
 
 python
 KHEAP_START, KHEAP_END = 0xFFFFFFFF80200000, 0xFFFFFFFF80400000
+PROJECTOR_COLUMNS = 100  # a lecture shows the commands' output on a projector
+
+def selftest_too_wide(text):
+    """The first line of `text` wider than a projector shows, or None."""
+    return next((line for line in text.splitlines() if len(line) > PROJECTOR_COLUMNS), None)
 
 def selftest_check():
     block = selftest_register("$rax")
@@ -59,6 +64,11 @@ def selftest_check():
     outside = gdb.execute("kheap owner 0x1000", to_string=True)
     if "not in the heap" not in outside:
         return "kheap owner 0x1000 said: " + outside.strip()
+    for shown in (shown, owner, outside, gdb.execute("kheap owner $rax + 4096", to_string=True)):
+        wide = selftest_too_wide(shown)
+        if wide is not None:
+            return "%d columns, wider than a projector's %d: %s" % (len(wide), PROJECTOR_COLUMNS,
+                                                                  wide)
     return None
 
 try:

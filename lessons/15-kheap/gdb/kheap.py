@@ -21,6 +21,10 @@ KHEAP_START = 0xFFFFFFFF80200000
 KHEAP_END = 0xFFFFFFFF80400000
 PAGE_SIZE = 4096
 MAP_COLUMNS = 64  # pages per line: 256 KiB
+# One meaning per character, in every map of the heap (kheap_dump.c's too):
+FULL, PARTLY, FREE, MAPPED, UNMAPPED = "#", "+", ".", "=", "-"
+BUMP_LEGEND = "'#' handed out  '+' partly  '.' mapped, free  '-' not mapped"
+PAGE_TABLE_LEGEND = "'=' mapped  '-' not mapped"
 
 
 def variable(name):
@@ -63,11 +67,11 @@ def print_stats(stats, **overrides):
 def print_page_map(chars, legend):
     """chars: one character per page of the window."""
     print("  pages (4 KiB each): " + legend)
-    used = [i for i, c in enumerate(chars) if c != "-"]
+    used = [i for i, c in enumerate(chars) if c != UNMAPPED]
     lines = (used[-1] // MAP_COLUMNS + 1) if used else 1
     for line in range(lines):
         row = chars[line * MAP_COLUMNS:(line + 1) * MAP_COLUMNS]
-        print("  +%5d KiB  %s" % (line * MAP_COLUMNS * PAGE_SIZE // 1024, "".join(row)))
+        print("  %5d KiB  %s" % (line * MAP_COLUMNS * PAGE_SIZE // 1024, "".join(row)))
     if lines * MAP_COLUMNS < len(chars):
         print("  (pages %d..%d: not mapped)" % (lines * MAP_COLUMNS, len(chars) - 1))
 
@@ -85,39 +89,47 @@ class BumpHeap:
         return self.start != 0
 
     def show(self):
-        print("kheap (bump): heap_start %#x, heap_curr %#x (+%d), heap_mapped %#x, heap_end %#x"
-              % (self.start, self.curr, self.curr - self.start, self.mapped, self.end))
+        print("kheap (bump): heap_curr %#x, %d bytes above heap_start %#x"
+              % (self.curr, self.curr - self.start, self.start))
+        pages = (self.mapped - self.start) // PAGE_SIZE
+        print("  heap_mapped %#x (%d page%s), heap_end %#x"
+              % (self.mapped, pages, "" if pages == 1 else "s", self.end))
         stats = variable("heap_stats")
         if stats is not None:
             # kheap_get_stats works these out from the state; so do we.
             print_stats(stats, capacity=self.end - self.start, used=self.curr - self.start,
                         peak=self.curr - self.start,
                         pages_mapped=(self.mapped - self.start) // PAGE_SIZE)
-        chars = []
-        for index, mapped in enumerate(mapped_pages()):
-            page = KHEAP_START + index * PAGE_SIZE
-            if not mapped:
-                chars.append("-")
-            elif page + PAGE_SIZE <= self.curr:
-                chars.append("#")
-            elif page < self.curr:
-                chars.append("+")
-            else:
-                chars.append(".")
-        print_page_map(chars, "'#' handed out  '+' partly  '.' mapped, free  '-' not mapped")
+        chars = self.page_chars()
+        print_page_map(chars, BUMP_LEGEND)
         expected = (self.mapped - self.start) // PAGE_SIZE
-        actual = sum(c != "-" for c in chars)
+        actual = sum(c != UNMAPPED for c in chars)
         if actual != expected:
             print("  the page tables map %d pages of the window; heap_mapped says %d"
                   % (actual, expected))
 
+    def page_chars(self):
+        """A character per page of the window: handed out, partly, mapped and free, not mapped."""
+        chars = []
+        for index, mapped in enumerate(mapped_pages()):
+            page = KHEAP_START + index * PAGE_SIZE
+            if not mapped:
+                chars.append(UNMAPPED)
+            elif page + PAGE_SIZE <= self.curr:
+                chars.append(FULL)
+            elif page < self.curr:
+                chars.append(PARTLY)
+            else:
+                chars.append(FREE)
+        return chars
+
     def owner(self, address):
         if address >= self.curr:
             state = "mapped" if is_mapped(address) else "not mapped"
-            return "free space: not handed out yet (%s), %d bytes above heap_curr" % (
+            return "free space, not handed out yet (%s): %d bytes above heap_curr" % (
                 state, address - self.curr)
-        return ("handed out: %d bytes above heap_start, %d below heap_curr (a bump heap "
-                "keeps no record of where each block starts)"
+        return ("handed out: %d bytes above heap_start, %d below heap_curr\n"
+                "  (a bump heap keeps no record of where each block starts)"
                 % (address - self.start, self.curr - address))
 
 
@@ -135,7 +147,10 @@ class AnyHeap:
             print_stats(stats)
         else:
             print("  (no `heap_stats` in this kernel: `call kheap_dump()` prints the counters)")
-        print_page_map(["#" if m else "-" for m in mapped_pages()], "'#' mapped  '-' not mapped")
+        print_page_map(self.page_chars(), PAGE_TABLE_LEGEND)
+
+    def page_chars(self):
+        return [MAPPED if mapped else UNMAPPED for mapped in mapped_pages()]
 
     def owner(self, address):
         page = address - address % PAGE_SIZE
