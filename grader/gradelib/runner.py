@@ -46,6 +46,7 @@ class Timeouts:
     total: float = 120.0  # seconds of the emulator's CPU time for one boot
     hang: float = 0.0     # CPU seconds of the emulator without output; 0: HANG_BUDGET
     boot: float = 0.0     # the same before the first line; 0: HANG_BUDGET
+    output: int = OUTPUT_LIMIT  # bytes of serial output per boot
 
 
 def cpu_seconds(pid):
@@ -221,8 +222,8 @@ def read_lines(process, state, timeouts, on_line, watch=lambda: None, emu="qemu"
             if not chunk:
                 break
             received += len(chunk)
-            if received > OUTPUT_LIMIT:
-                return f"printed more than {OUTPUT_LIMIT // 1024} KiB"
+            if received > timeouts.output:
+                return f"printed more than {timeouts.output // 1024} KiB"
             pending += chunk
             *lines, pending = pending.split(b"\n")
             lines = [line.decode("utf-8", "replace") for line in lines]
@@ -331,8 +332,8 @@ def boot_bochs(iso, state, timeouts, workdir):
             if current != size:
                 size = current
                 silence.heard([])
-            if current > OUTPUT_LIMIT:
-                stopped = f"printed more than {OUTPUT_LIMIT // 1024} KiB"
+            if current > timeouts.output:
+                stopped = f"printed more than {timeouts.output // 1024} KiB"
             elif (silent := silence.silent_too_long()) is not None and \
                     serial_path.stat().st_size == size:  # nothing written meanwhile
                 stopped = silent
@@ -342,7 +343,7 @@ def boot_bochs(iso, state, timeouts, workdir):
                 process.kill()
                 break
         process.wait()
-    lines = serial_path.read_bytes()[:OUTPUT_LIMIT].decode("utf-8", "replace").splitlines()
+    lines = serial_path.read_bytes()[:timeouts.output].decode("utf-8", "replace").splitlines()
     channel.feed_boot(state, lines, channel.read_results(results))
     last = next((line.strip() for line in reversed(lines) if line.strip()), "(nothing)")
     if stopped:
