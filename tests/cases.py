@@ -47,8 +47,14 @@ PATHOLOGICAL = [
          " __attribute__((packed)) no_idt = {0, 0};\n"
          "    __asm__ volatile(\"lidt %0; int3\" : : \"m\"(no_idt));\n",
          verdict=r"triple fault"),
+    # Straight to COM1, the port the grader reads: kprintf's VGA copy (a
+    # cursor update per character) made the flood so slow that QEMU 10 printed
+    # 683 KB of the 1 MiB limit in the case's 30 s; this way QEMU 7.2 reaches
+    # the limit in about 3 s of CPU time, where kprintf took 25 s.
     Case("endless output", "14-pmm", PMM, PMM_INIT,
-         PMM_INIT + "    for (;;)\n        kprintf(\"all work and no play makes jack a dull boy\\n\");\n",
+         PMM_INIT + "    void serial_putc(uint16_t base, char c);\n"
+         "    for (unsigned i = 0;; i++)\n"
+         "        serial_putc(0x3F8 /* COM1 */, i % 64 == 63 ? '\\n' : 'y');\n",
          verdict=r"printed more than \d+ KiB"),
     Case("hang inside one test", "14-pmm", PMM,
          "phys_addr_t pmm_alloc_frames(size_t count)\n{\n",

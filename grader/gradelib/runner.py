@@ -5,7 +5,6 @@ test alone, and the next boot starts after it (ktest.from=N)."""
 import concurrent.futures
 import os
 import re
-import resource
 import signal
 import secrets
 import selectors
@@ -15,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import channel, emulators, lab, layout, protocol, toolchain
+from . import channel, emulators, lab, layout, protocol, sandbox, toolchain
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 OUTPUT_LIMIT = 1024 * 1024  # bytes of serial output per boot
@@ -146,34 +145,27 @@ class KernelResult:
 
 
 BUILD_TIMEOUT = 300            # seconds for one make run
-BUILD_MEMORY = 4 * 1024 ** 3   # bytes of address space for each compiler process
-
-
-def limit_build_resources():
-    """Runs in the child before make starts: a submission's preprocessor bomb
-    must fail, not swap the machine (limits are inherited by the compilers).
-    macOS refuses to set RLIMIT_AS (ValueError) and would not enforce it:
-    there a build runs unlimited; grading for credit runs on Linux."""
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (BUILD_MEMORY, BUILD_MEMORY))
-    except (ValueError, OSError):
-        pass
 
 
 def run_make(arguments, root=ROOT):
     """make -s -C ROOT ARGUMENTS... within the time and memory limits; on a
-    timeout, the whole process group is killed and a failure returned."""
+    timeout, the whole process group is killed and a failure returned. In a
+    grading copy (a submission's), make and the compilers it starts run in
+    the sandbox, seeing the lab copy and the system's tools only."""
     command = ["make", "-s", "-C", str(root), *layout.make_variables(root), *arguments]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          start_new_session=True, preexec_fn=limit_build_resources) as process:
+    with sandbox.popen(command, limits=sandbox.COMPILE, writable=[Path(root).resolve()],
+                       readable=sandbox.program_folders(*toolchain.required_tools()),
+                       cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT) as process:
         try:
             output, _ = process.communicate(timeout=BUILD_TIMEOUT)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            sandbox.kill(process)
             output, _ = process.communicate()
-            return subprocess.CompletedProcess(command, 1, output +
-                                               f"\nthe build took longer than {BUILD_TIMEOUT} s", "")
-    return subprocess.CompletedProcess(command, process.returncode, output, "")
+            output += f"\nthe build took longer than {BUILD_TIMEOUT} s".encode()
+            return subprocess.CompletedProcess(command, 1, output.decode("utf-8", "replace"), "")
+    return subprocess.CompletedProcess(command, process.returncode,
+                                       output.decode("utf-8", "replace"), "")
 
 
 def kernels_of(number, root=ROOT):
@@ -205,7 +197,7 @@ def read_lines(process, state, timeouts, on_line, watch=lambda: None, emu="qemu"
     was stopped."""
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ)
-    silence = SilenceWatch(process.pid, timeouts, emu)
+    silence = SilenceWatch(getattr(process, "payload_pid", process.pid), timeouts, emu)
     silence.test_cpu = state.test_cpu
     pending, received = b"", 0
     try:
@@ -300,12 +292,14 @@ def boot_qemu(iso, state, timeouts, workdir):
             last_line[0] = line.strip()
         console.append(line)
 
-    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL) as process:
+    with sandbox.popen(command, limits=sandbox.EMULATOR, writable=[workdir],
+                       readable=sandbox.program_folders(emulators.QEMU), payload_pid=True,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL) as process:
         stopped = read_lines(process, state, timeouts, on_line,
                              lambda: exception_storm(log) or channel.flooded(results))
         if stopped:
-            process.kill()
+            sandbox.kill(process)
         process.wait()
     channel.feed_boot(state, console, channel.read_results(results))
     if stopped:
@@ -321,9 +315,13 @@ def boot_bochs(iso, state, timeouts, workdir):
                                                            results_path=results)
     serial_path.write_bytes(b"")
     results.write_bytes(b"")
-    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL) as process:
-        silence = SilenceWatch(process.pid, timeouts, "bochs")
+    if sandbox.probe() is None:  # the sandbox's network namespace replaces unshare's
+        command = command[command.index(emulators.BOCHS):]
+    with sandbox.popen(command, limits=sandbox.EMULATOR, writable=[workdir],
+                       readable=sandbox.program_folders(emulators.BOCHS), payload_pid=True,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL) as process:
+        silence = SilenceWatch(process.payload_pid, timeouts, "bochs")
         silence.test_cpu = {}  # lines are read after the run: no per-test figures
         size, stopped = 0, None
         while process.poll() is None:
@@ -340,7 +338,7 @@ def boot_bochs(iso, state, timeouts, workdir):
             elif (over := silence.over_time()) is not None:
                 stopped = over
             if stopped:
-                process.kill()
+                sandbox.kill(process)
                 break
         process.wait()
     lines = serial_path.read_bytes()[:timeouts.output].decode("utf-8", "replace").splitlines()

@@ -37,7 +37,7 @@ class SanitizeTests(unittest.TestCase):
         self.assertEqual(sanitize.text(name), "caf\\xe9")
         self.assertEqual(sanitize.text(Path(name)), "caf\\xe9")
         self.assertEqual(sanitize.text("lone \ud800"), "lone \\ud800")
-        sanitize.text("".join(chr(c) for c in range(0x110000) if c not in range(0xD800, 0xE000)))
+        sanitize.text("".join(chr(c) for c in range(0, 0x110000, 7) if c not in range(0xD800, 0xE000)))
         for result in (sanitize.text(bytes(range(256))), sanitize.block(bytes(range(256)))):
             result.encode("utf-8")  # never raises
 

@@ -3,6 +3,7 @@
     kheap              the heap's counters and a map of its window
     kheap owner ADDR   what ADDR is in the heap; ADDR is any expression
                        (kheap owner str, kheap owner $rax, kheap owner 0xffff...)
+    kheap live         the same picture in a browser, redrawn at every stop (live.py)
 
 What it reads while the kernel is stopped, so that it works for any design:
   - the page map: which pages of the window are mapped, by reading one byte
@@ -170,13 +171,18 @@ class KheapCommand(gdb.Command):
     """Show the kernel heap: counters and a map of the window (one character per
 page, read through the page tables).
 Usage: kheap
-       kheap owner ADDR   what ADDR is in the heap (any expression)"""
+       kheap owner ADDR   what ADDR is in the heap (any expression)
+       kheap live         the heap in a browser page, redrawn at every stop
+                          (http://127.0.0.1:PORT/; kheap live off stops it)"""
 
     def __init__(self):
         super().__init__("kheap", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
 
     def invoke(self, argument, from_tty):
         words = argument.split(None, 1)
+        if words and words[0] == "live":
+            kheap_live(argument.split()[1:])  # live.py
+            return
         heap = current_heap()
         if not heap.ready():
             print("kheap: not initialised yet (kheap_init has not run)")
@@ -191,7 +197,7 @@ Usage: kheap
             else:
                 print("%#x: %s" % (address, heap.owner(address)))
         else:
-            raise gdb.GdbError("usage: kheap | kheap owner ADDR")
+            raise gdb.GdbError("usage: kheap | kheap owner ADDR | kheap live [PORT | off]")
 
 
 KheapCommand()
