@@ -1,20 +1,31 @@
-"""Checks of each submitted file's compiled code, before it is booted.
+"""The one compile pass over each submitted file, before it is built: what
+the file reads, and what it is made of.
 
-Student code runs in ring 0 beside the test harness, so what it could do is
-judged from what it is made of:
+First, what it reads (Refused, the submission is not graded): the file must
+preprocess, the preprocessor's full listing (-MD) must name only headers it
+may include (includable: common/*.h, its lesson's and earlier lessons'), its
+line markers only files it read, and its assembly no directive that reads a
+file (.incbin, .include) or could build one (.macro, .irp, .rept), wherever
+it stands. Every compiler and binutils run is sandboxed (sandbox.py).
+
+Then what it is made of. Student code runs in ring 0 beside the test
+harness, so what it could do is judged from its object:
 
 - every symbol it uses from elsewhere must belong to the lesson's API: a name
   declared in a header of common/ or of the lesson (or an earlier one), other
   than the harness's headers, or one that the file's reference or starter
   twin uses. The harness's own symbols (HARNESS_SYMBOL) cost the kernel its
-  points;
-- no port I/O (the kernel's points again), and no other privileged
-  instruction unless the reference or starter version of the same file uses
-  it (vmm.c: invlpg and CR3; kheap.c: cli, sti);
-- no inline assembly of its own, no machine code written as data (.byte and
-  friends), no sections of its own, no casts to function pointers, no reading
-  of its callers' frames (__builtin_return_address): the ways to reach code
-  and data of the harness without naming them.
+  points; the image's linker symbols (_text_end, ...) are flagged unless the
+  twin uses them;
+- no port I/O, even through x86.h's helpers (the kernel's points again); no
+  privileged instruction written in the file's own assembly, and no call
+  through a register, unless the reference or starter version of the same
+  file does the same. The lab's helpers (read_cr3(), invlpg()) used as they
+  are written are not the file's own;
+- no inline or top-level assembly of its own, no machine code written as
+  data (.byte and friends), no sections of its own, no casts to function
+  pointers, no reading of its callers' frames (__builtin_return_address):
+  the ways to reach code and data of the harness without naming them.
 
 Allowances are derived from the lab's headers and reference files, so they
 follow the lessons as they change. A finding never stops the grading: it is

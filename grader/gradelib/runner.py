@@ -5,7 +5,6 @@ test alone, and the next boot starts after it (ktest.from=N)."""
 import concurrent.futures
 import os
 import re
-import signal
 import secrets
 import selectors
 import shutil
