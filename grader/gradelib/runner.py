@@ -44,6 +44,7 @@ class Timeouts:
     total: float = 120.0  # seconds of the emulator's CPU time for one boot
     hang: float = 0.0     # CPU seconds of the emulator without output; 0: HANG_BUDGET
     boot: float = 0.0     # the same before the first line; 0: HANG_BUDGET
+    output: int = OUTPUT_LIMIT  # bytes of serial output per boot
 
 
 def cpu_seconds(pid):
@@ -212,8 +213,8 @@ def read_lines(process, state, timeouts, on_line, watch=lambda: None, emu="qemu"
             if not chunk:
                 break
             received += len(chunk)
-            if received > OUTPUT_LIMIT:
-                return f"printed more than {OUTPUT_LIMIT // 1024} KiB"
+            if received > timeouts.output:
+                return f"printed more than {timeouts.output // 1024} KiB"
             pending += chunk
             *lines, pending = pending.split(b"\n")
             lines = [line.decode("utf-8", "replace") for line in lines]
@@ -328,8 +329,8 @@ def boot_bochs(iso, state, timeouts, workdir):
             if current != size:
                 size = current
                 silence.heard([])
-            if current > OUTPUT_LIMIT:
-                stopped = f"printed more than {OUTPUT_LIMIT // 1024} KiB"
+            if current > timeouts.output:
+                stopped = f"printed more than {timeouts.output // 1024} KiB"
             elif (silent := silence.silent_too_long()) is not None and \
                     serial_path.stat().st_size == size:  # nothing written meanwhile
                 stopped = silent
@@ -339,7 +340,7 @@ def boot_bochs(iso, state, timeouts, workdir):
                 sandbox.kill(process)
                 break
         process.wait()
-    lines = serial_path.read_bytes()[:OUTPUT_LIMIT].decode("utf-8", "replace").splitlines()
+    lines = serial_path.read_bytes()[:timeouts.output].decode("utf-8", "replace").splitlines()
     channel.feed_boot(state, lines, channel.read_results(results))
     last = next((line.strip() for line in reversed(lines) if line.strip()), "(nothing)")
     if stopped:
@@ -361,10 +362,11 @@ def problem_place(problem):
 
 
 def grade_kernel(lesson, kernel, emu="qemu", timeouts=Timeouts(), root=ROOT,
-                 built=False):
+                 built=False, only=()):
     """Grades build/KERNEL.elf of the lab at `root` (the lab itself, or a
     temporary copy with a submission laid over it); `built` says a make run
-    has just brought it up to date."""
+    has just brought it up to date. only: the names of the tests to run
+    (ktest.only), the others stay "not run"; none: all."""
     flavour = kernel.split("-", 1)[1] if "-" in kernel else ""
     tests = protocol.expected_tests(test_files(lesson, flavour, root))
     result = KernelResult(lesson, kernel, flavour, tests, root=root)
@@ -386,6 +388,8 @@ def grade_kernel(lesson, kernel, emu="qemu", timeouts=Timeouts(), root=ROOT,
     try:
         while result.boots <= len(tests):
             command_line = "mode=test"
+            if only:
+                command_line += f" ktest.only={','.join(only)}"
             if first:
                 command_line += f" ktest.from={first}"
             iso = workdir / f"boot{result.boots}.iso"
@@ -394,7 +398,7 @@ def grade_kernel(lesson, kernel, emu="qemu", timeouts=Timeouts(), root=ROOT,
             result.boots += 1
             state.begin_boot()
             problem = boot(iso, state, timeouts, workdir)
-            if problem is None or not state.unfinished():
+            if problem is None or not [t for t in state.unfinished() if not only or t.name in only]:
                 break
             culprit = tests.get(state.running)
             if culprit is None:
@@ -468,10 +472,11 @@ def bonus_starter_files(lesson, root, starter):
 
 
 def grade_lessons(lessons, reference=False, emu="qemu", timeouts=Timeouts(), jobs=1, root=ROOT,
-                  skip=None):
+                  skip=None, only=None):
     """Builds and grades every kernel of `lessons` in the lab at `root`: the
     starter files, or with `reference` the reference ones. skip: {kernel: why}
-    for kernels to leave out (their tests score nothing)."""
+    for kernels to leave out (their tests score nothing). only: {kernel: the
+    names of the only tests to run in it} (grade_kernel)."""
     plan, skip = [], skip or {}
     for lesson in lessons:
         for kernel in kernels_of(lesson.split("-")[0], root):
@@ -483,7 +488,8 @@ def grade_lessons(lessons, reference=False, emu="qemu", timeouts=Timeouts(), job
     built = run_make_all([f"{BUILD}/{kernel}.elf" for _, kernel in booted], jobs, root)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {kernel: pool.submit(grade_kernel, lesson, kernel, emu, timeouts, root,
-                                       built) for lesson, kernel in booted}
+                                       built, (only or {}).get(kernel, ()))
+                   for lesson, kernel in booted}
         return [futures[kernel].result() if kernel in futures else
                 skipped_kernel(lesson, kernel, skip[kernel], root)
                 for lesson, kernel in plan]
