@@ -245,10 +245,15 @@ $(BUILD)/%.iso: $(BUILD)/%.elf tools/mkiso
 	@$(MKISO) $< $@ "mode=demo"
 
 # The kernel's symbols for Bochs's debugger (`ldsym`): a line "ADDRESS NAME"
-# (hex) per function and variable, in address order.
+# (hex) per function and variable, in address order, and the linker script's
+# higher-half addresses (HEAP_WINDOW: `x` on the heap then says
+# <HEAP_WINDOW+20>, where it said <bogus+ 0>). Bochs names an address after
+# the symbol below it only if some symbol lies above it: the last line is one
+# at the top of the address space, END_OF_SYMBOLS.
 $(BUILD)/%.sym: $(BUILD)/%.elf
 	@echo "  SYM     $@"
-	@nm -n --defined-only $< | awk '$$2 ~ /^[tTdDbBrR]$$/ { print $$1, $$3 }' > $@
+	@nm -n --defined-only $< | awk '$$2 ~ /^[tTdDbBrR]$$/ || ($$2 == "A" && $$1 ~ /^ffffffff8/) \
+	    { print $$1, $$3 } END { print "ffffffffffffffff", "END_OF_SYMBOLS" }' > $@
 
 $(BUILD)/%-test.iso: $(BUILD)/%.elf tools/mkiso FORCE
 	@echo "  ISO     $@ ($(TEST_COMMAND_LINE))"
@@ -304,9 +309,11 @@ $(foreach N,$(NUMBERS),$(eval test-lesson$(N): $(BUILD)/$(call kernel_name,$(N))
     @tools/boot --emu qemu $$<))
 
 # make bochs-lessonN: Bochs (magic breakpoints and port 0xE9 on), the
-# kernel's symbols loaded into its debugger
+# kernel's symbols loaded into its debugger; BOCHS_BREAK=FUNCTION stops in
+# that function's first call (a breakpoint set before the kernel boots)
 $(foreach N,$(NUMBERS),$(eval bochs-lesson$(N): $(BUILD)/$(call kernel_name,$(N)).iso \
-    $(BUILD)/$(call kernel_name,$(N)).sym ; @tools/boot --emu bochs --symbols $$(word 2,$$^) $$<))
+    $(BUILD)/$(call kernel_name,$(N)).sym ; @tools/boot --emu bochs --symbols $$(word 2,$$^) \
+    $(if $(BOCHS_BREAK),--break $(BOCHS_BREAK)) $$<))
 
 # make debug-lessonN: QEMU paused, waiting for GDB (make gdb-lessonN in another
 # terminal); with ONLY=TEST it boots that test instead of the demo. The port is
@@ -328,14 +335,23 @@ grade:
 	@$(PYTHON) grader/grade $(if $(filter solution,$(VARIANT)),--reference)
 
 # make trace-lessonN [ONLY=test]: the demo (or that test) with the lesson's
-# allocator traced (frames, kmalloc, valloc), drawn in build/trace-lessonN.html
+# allocator traced (frames, kmalloc, valloc), drawn in one page per kernel:
+# build/trace-KERNEL[-test]-TOOLCHAIN.html (trace_page), e.g.
+# build/trace-solution15-freelist-gnu.html; it says whether it traces the
+# starter or the reference.
+trace_tag  = $(or $(subst /,-,$(patsubst /%,%,$(TOOLCHAIN_FOLDER))),gnu)$(if $(SANITIZE),-san)
+trace_page = build/trace-$(call kernel_name,$(1))$(if $(ONLY),-test)-$(trace_tag).html
+trace_reference = the reference ($(1) with solutions/$(2)/)
+trace_starter   = the starter ($(1) with your files in lessons/$(2)/; REFERENCE=1 traces the reference)
+trace_says = $(call trace_$(if $(filter solution,$(VARIANT)),reference,starter),$(1),$(2))
 $(foreach N,$(NUMBERS),$(eval .PHONY: trace-lesson$(N)))
-$(foreach N,$(NUMBERS),$(eval trace-lesson$(N): ; \
-    @$$(MAKE) --no-print-directory TRACE=1 \
+$(foreach L,$(LESSONS),$(foreach N,$(call number_of,$(L)),$(eval trace-lesson$(N): ; \
+    @echo "trace: tracing $(call trace_says,$(call kernel_name,$(N)),$(L))" && \
+    $$(MAKE) --no-print-directory TRACE=1 \
         $(TRACE_BUILD)/$(call kernel_name,$(N))$$(if $$(ONLY),-test).iso && \
     $(PYTHON) tools/trace run --elf $(TRACE_BUILD)/$(call kernel_name,$(N)).elf \
-        --out build/trace-lesson$(N).html \
-        $(TRACE_BUILD)/$(call kernel_name,$(N))$$(if $$(ONLY),-test).iso))
+        --out $(call trace_page,$(N)) \
+        $(TRACE_BUILD)/$(call kernel_name,$(N))$$(if $$(ONLY),-test).iso)))
 
 # The lab's tools; qemu-system-gui gives QEMU its window at a desktop.
 # make gradescope LESSON=N [EXTRA_TESTS=DIR]: build/gradescope-lessonN.zip for Gradescope
@@ -347,12 +363,18 @@ gradescope:
 # What a student or a grading machine needs (make deps; the Gradescope image),
 # and what the lab's own checks add (make test-deps; CI): the static analysers,
 # the LLVM toolchain and sanitizer runtimes, valgrind, a browser for the trace page,
-# PyYAML to read the GitHub workflow (tests/workflow-selftest).
+# tmux for the lecture's rehearsal (tests/lecture_rehearsal.py).
+# git: the grader tells a student's work from the starter by the clone's history;
+# similarity-tester (sim_c): grade --batch --similarity; python3-yaml: reading a
+# Gradescope export (and tests/workflow-selftest's GitHub workflow).
 DEBIAN_PACKAGES := make gcc binutils nasm grub-pc-bin grub-common xorriso mtools \
                    qemu-system-x86 qemu-system-gui bochs bochs-x bochsbios vgabios gdb python3 \
-                   util-linux
-TEST_PACKAGES   := cppcheck clang-tidy clang-format clang lld llvm libclang-rt-dev valgrind python3-yaml \
-                   chromium
+                   util-linux git bubblewrap similarity-tester python3-yaml
+TEST_PACKAGES   := cppcheck clang-tidy clang-format clang lld llvm libclang-rt-dev valgrind \
+                   chromium tmux
+# Packages some supported releases lack (Debian 13 has no similarity-tester):
+# where apt does not know one, make deps says so and installs the others.
+UNPACKAGED_SOMEWHERE := similarity-tester
 
 deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(DEBIAN_PACKAGES)"
@@ -360,10 +382,21 @@ deps:
 test-deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(DEBIAN_PACKAGES) $(TEST_PACKAGES)"
 
+# As root (a fresh Debian has no sudo) apt-get runs as it is; otherwise through sudo.
 apt-install:
-	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y --no-install-recommends $(PACKAGES)
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	else echo "make: installing packages needs root: run this as root, or install sudo" >&2; \
+	    exit 1; fi; \
+	$$SUDO apt-get update || exit 1; \
+	packages=; for package in $(PACKAGES); do \
+	    case " $(UNPACKAGED_SOMEWHERE) " in *" $$package "*) \
+	        if [ -z "$$(apt-cache --quiet=2 policy $$package 2>/dev/null | grep -v 'Candidate: (none)' \
+	                | grep 'Candidate:')" ]; then \
+	            echo "make: $$package is not packaged for this system: left out" \
+	                "(what needs it says so when it runs)"; continue; fi ;; esac; \
+	    packages="$$packages $$package"; done; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$packages
 
 doctor:
 	@tools/doctor
@@ -393,14 +426,14 @@ help:
 	@echo "  make run-lessonN      boot the demo in QEMU (serial output on this terminal)"
 	@echo "  make test-lessonN     boot the in-kernel tests in QEMU and show their output"
 	@echo "                        (ONLY=name[,name] runs just those tests)"
-	@echo "  make bochs-lessonN    boot the demo in Bochs"
+	@echo "  make bochs-lessonN    boot the demo in Bochs (BOCHS_BREAK=kmalloc: stop in its first call)"
 	@echo "  make debug-lessonN    start QEMU paused with a GDB server (GDB_PORT=N: its port)"
 	@echo "  make gdb-lessonN      attach GDB to it (in a second terminal; GDB_SCRIPT=FILE runs FILE)"
 	@echo "  make grade-lessonN    grade lesson N (grader/grade N)"
 	@echo "  make grade            grade every lesson"
 	@echo "  make all              build every lesson, starter and reference"
 	@echo "  make gradescope LESSON=N  build/gradescope-lessonN.zip: the autograder for Gradescope"
-	@echo "  make trace-lessonN    the demo with the allocator traced: build/trace-lessonN.html"
+	@echo "  make trace-lessonN    the demo with the allocator traced: build/trace-KERNEL-TOOLCHAIN.html"
 	@echo "  make test             everything CI runs"
 	@echo "  make deps             install the Debian packages a lesson needs (apt-get)"
 	@echo "  make test-deps        the same, and what make test needs too (analysers, LLVM, chromium)"

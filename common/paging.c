@@ -144,9 +144,9 @@ enum paging_status paging_translate(pte_t *pml4, uintptr_t virt, phys_addr_t *ph
         pte_t entry = table[page_table_index(virt, level)];
         if (!(entry & PTE_PRESENT))
             return PAGING_NOT_MAPPED;
-        /* The offset inside a page spans the index bits of the levels below. */
-        uint64_t page_size = PAGE_SIZE << (9 * (level - 1));
         if (level == 1 || (entry & PTE_HUGE)) {
+            /* The offset inside a page spans the index bits of the levels below. */
+            uint64_t page_size = PAGE_SIZE << (9 * (level - 1));
             /* In a huge page's entry bit 12 is the PAT bit, not address. */
             *phys = (pte_address(entry) & ~(page_size - 1)) + (virt & (page_size - 1));
             return PAGING_OK;

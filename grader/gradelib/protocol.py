@@ -41,6 +41,7 @@ class TestResult:
     hidden: bool = False      # from an instructor's --extra-tests file
     where: str = ""           # one line: where it failed, hung or crashed ("" if passed)
     output: list = field(default_factory=list)  # diagnostics and reports
+    where: str = ""           # hung or crashed: where, in one line ("in kmalloc, kheap.c:12")
 
     @property
     def passed(self):

@@ -5,8 +5,6 @@ test alone, and the next boot starts after it (ktest.from=N)."""
 import concurrent.futures
 import os
 import re
-import resource
-import signal
 import secrets
 import selectors
 import shutil
@@ -15,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import channel, emulators, lab, layout, protocol, toolchain, witness
+from . import channel, emulators, lab, layout, protocol, sandbox, toolchain, witness
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 OUTPUT_LIMIT = 1024 * 1024  # bytes of serial output per boot
@@ -46,6 +44,7 @@ class Timeouts:
     total: float = 120.0  # seconds of the emulator's CPU time for one boot
     hang: float = 0.0     # CPU seconds of the emulator without output; 0: HANG_BUDGET
     boot: float = 0.0     # the same before the first line; 0: HANG_BUDGET
+    output: int = OUTPUT_LIMIT  # bytes of serial output per boot
 
 
 def cpu_seconds(pid):
@@ -134,6 +133,10 @@ class KernelResult:
     boot_output: list = field(default_factory=list)
     test_cpu: dict = field(default_factory=dict)  # test -> the emulator's CPU seconds (QEMU)
     skipped: str = ""     # why this kernel was not booted (a bonus still the starter's)
+    # A boot that stopped outside any test (at boot, between tests): "hung" or
+    # "crashed", and where in one line; the tests it never reached are "not run".
+    boot_status: str = ""
+    where: str = ""
 
     @property
     def built(self):
@@ -141,34 +144,27 @@ class KernelResult:
 
 
 BUILD_TIMEOUT = 300            # seconds for one make run
-BUILD_MEMORY = 4 * 1024 ** 3   # bytes of address space for each compiler process
-
-
-def limit_build_resources():
-    """Runs in the child before make starts: a submission's preprocessor bomb
-    must fail, not swap the machine (limits are inherited by the compilers).
-    macOS refuses to set RLIMIT_AS (ValueError) and would not enforce it:
-    there a build runs unlimited; grading for credit runs on Linux."""
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (BUILD_MEMORY, BUILD_MEMORY))
-    except (ValueError, OSError):
-        pass
 
 
 def run_make(arguments, root=ROOT):
     """make -s -C ROOT ARGUMENTS... within the time and memory limits; on a
-    timeout, the whole process group is killed and a failure returned."""
+    timeout, the whole process group is killed and a failure returned. In a
+    grading copy (a submission's), make and the compilers it starts run in
+    the sandbox, seeing the lab copy and the system's tools only."""
     command = ["make", "-s", "-C", str(root), *layout.make_variables(root), *arguments]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          start_new_session=True, preexec_fn=limit_build_resources) as process:
+    with sandbox.popen(command, limits=sandbox.COMPILE, writable=[Path(root).resolve()],
+                       readable=sandbox.program_folders(*toolchain.required_tools()),
+                       cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT) as process:
         try:
             output, _ = process.communicate(timeout=BUILD_TIMEOUT)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            sandbox.kill(process)
             output, _ = process.communicate()
-            return subprocess.CompletedProcess(command, 1, output +
-                                               f"\nthe build took longer than {BUILD_TIMEOUT} s", "")
-    return subprocess.CompletedProcess(command, process.returncode, output, "")
+            output += f"\nthe build took longer than {BUILD_TIMEOUT} s".encode()
+            return subprocess.CompletedProcess(command, 1, output.decode("utf-8", "replace"), "")
+    return subprocess.CompletedProcess(command, process.returncode,
+                                       output.decode("utf-8", "replace"), "")
 
 
 def kernels_of(number, root=ROOT):
@@ -200,7 +196,7 @@ def read_lines(process, state, timeouts, on_line, watch=lambda: None, emu="qemu"
     was stopped."""
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ)
-    silence = SilenceWatch(process.pid, timeouts, emu)
+    silence = SilenceWatch(getattr(process, "payload_pid", process.pid), timeouts, emu)
     silence.test_cpu = state.test_cpu
     pending, received = b"", 0
     try:
@@ -217,8 +213,8 @@ def read_lines(process, state, timeouts, on_line, watch=lambda: None, emu="qemu"
             if not chunk:
                 break
             received += len(chunk)
-            if received > OUTPUT_LIMIT:
-                return f"printed more than {OUTPUT_LIMIT // 1024} KiB"
+            if received > timeouts.output:
+                return f"printed more than {timeouts.output // 1024} KiB"
             pending += chunk
             *lines, pending = pending.split(b"\n")
             lines = [line.decode("utf-8", "replace") for line in lines]
@@ -295,12 +291,14 @@ def boot_qemu(iso, state, timeouts, workdir):
             last_line[0] = line.strip()
         console.append(line)
 
-    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL) as process:
+    with sandbox.popen(command, limits=sandbox.EMULATOR, writable=[workdir],
+                       readable=sandbox.program_folders(emulators.QEMU), payload_pid=True,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL) as process:
         stopped = read_lines(process, state, timeouts, on_line,
                              lambda: exception_storm(log) or channel.flooded(results))
         if stopped:
-            process.kill()
+            sandbox.kill(process)
         process.wait()
     channel.feed_boot(state, console, channel.read_results(results))
     if stopped:
@@ -316,9 +314,13 @@ def boot_bochs(iso, state, timeouts, workdir):
                                                            results_path=results)
     serial_path.write_bytes(b"")
     results.write_bytes(b"")
-    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL) as process:
-        silence = SilenceWatch(process.pid, timeouts, "bochs")
+    if sandbox.probe() is None:  # the sandbox's network namespace replaces unshare's
+        command = command[command.index(emulators.BOCHS):]
+    with sandbox.popen(command, limits=sandbox.EMULATOR, writable=[workdir],
+                       readable=sandbox.program_folders(emulators.BOCHS), payload_pid=True,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL) as process:
+        silence = SilenceWatch(process.payload_pid, timeouts, "bochs")
         silence.test_cpu = {}  # lines are read after the run: no per-test figures
         size, stopped = 0, None
         while process.poll() is None:
@@ -327,18 +329,18 @@ def boot_bochs(iso, state, timeouts, workdir):
             if current != size:
                 size = current
                 silence.heard([])
-            if current > OUTPUT_LIMIT:
-                stopped = f"printed more than {OUTPUT_LIMIT // 1024} KiB"
+            if current > timeouts.output:
+                stopped = f"printed more than {timeouts.output // 1024} KiB"
             elif (silent := silence.silent_too_long()) is not None and \
                     serial_path.stat().st_size == size:  # nothing written meanwhile
                 stopped = silent
             elif (over := silence.over_time()) is not None:
                 stopped = over
             if stopped:
-                process.kill()
+                sandbox.kill(process)
                 break
         process.wait()
-    lines = serial_path.read_bytes()[:OUTPUT_LIMIT].decode("utf-8", "replace").splitlines()
+    lines = serial_path.read_bytes()[:timeouts.output].decode("utf-8", "replace").splitlines()
     channel.feed_boot(state, lines, channel.read_results(results))
     last = next((line.strip() for line in reversed(lines) if line.strip()), "(nothing)")
     if stopped:
@@ -346,6 +348,17 @@ def boot_bochs(iso, state, timeouts, workdir):
     if state.ended:
         return None
     return bochs_panic_report(log_path) or f"the kernel stopped after '{last}'"
+
+
+def hang_or_crash(problem):
+    """A stopped boot's verdict from how it stopped (boot_qemu, boot_bochs)."""
+    return "hung" if problem.startswith(("no output", "took")) else "crashed"
+
+
+def problem_place(problem):
+    """', after LAST LINE' from a stopped boot's "... after 'LAST LINE'", or ''."""
+    match = re.search(r" after '(.*)'$", problem)
+    return f", after '{match.group(1)}'" if match else ""
 
 
 # The witness's limits (QEMU): docs/benchmarks.md ("Grading") has the figures.
@@ -415,7 +428,7 @@ def grade_kernel_witnessed(result, tests, elf_path, timeouts, root, workdir):
         planned[test.name] = test
         declared.number = test.number
     limits = witness.Limits(boot=timeouts.boot or HANG_BUDGET["qemu"][0],
-                            test=timeouts.hang or HANG_BUDGET["qemu"][1], output=OUTPUT_LIMIT)
+                            test=timeouts.hang or HANG_BUDGET["qemu"][1], output=timeouts.output)
     first, stuck, cpu_used = 1, 0, 0.0
     verdicts = {}
     while True:
@@ -427,7 +440,12 @@ def grade_kernel_witnessed(result, tests, elf_path, timeouts, root, workdir):
         command = emulators.qemu_command(iso, headless=True, log=workdir / "qemu.log",
                                          witness=socket_path)
         result.boots += 1
-        outcome = watcher.watch(command, socket_path, limits, cpu_seconds)
+        def start():
+            return sandbox.popen(command, limits=sandbox.EMULATOR, writable=[workdir],
+                                 readable=sandbox.program_folders(emulators.QEMU),
+                                 payload_pid=True, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        outcome = watcher.watch(start, sandbox.kill, socket_path, limits, cpu_seconds)
         cpu_used += outcome.cpu
         result.events += [f"boot {result.boots}: {event}" for event in outcome.events]
         result.boot_output += cap_output(outcome.boot_lines)
@@ -487,10 +505,11 @@ def grade_kernel_witnessed(result, tests, elf_path, timeouts, root, workdir):
 
 
 def grade_kernel(lesson, kernel, emu="qemu", timeouts=Timeouts(), root=ROOT,
-                 built=False):
+                 built=False, only=()):
     """Grades build/KERNEL.elf of the lab at `root` (the lab itself, or a
     temporary copy with a submission laid over it); `built` says a make run
-    has just brought it up to date."""
+    has just brought it up to date. only: the names of the tests to run
+    (ktest.only), the others stay "not run"; none: all."""
     flavour = kernel.split("-", 1)[1] if "-" in kernel else ""
     tests = protocol.expected_tests(test_files(lesson, flavour, root))
     result = KernelResult(lesson, kernel, flavour, tests, root=root)
@@ -522,6 +541,8 @@ def grade_kernel(lesson, kernel, emu="qemu", timeouts=Timeouts(), root=ROOT,
     try:
         while result.boots <= len(tests):
             command_line = "mode=test"
+            if only:
+                command_line += f" ktest.only={','.join(only)}"
             if first:
                 command_line += f" ktest.from={first}"
             iso = workdir / f"boot{result.boots}.iso"
@@ -530,12 +551,16 @@ def grade_kernel(lesson, kernel, emu="qemu", timeouts=Timeouts(), root=ROOT,
             result.boots += 1
             state.begin_boot()
             problem = boot(iso, state, timeouts, workdir)
-            if problem is None or not state.unfinished():
+            if problem is None or not [t for t in state.unfinished() if not only or t.name in only]:
                 break
             culprit = tests.get(state.running)
             if culprit is None:
                 # Down before any test started, or between tests: nobody to blame
                 # but the kernel as a whole; what has not run fails.
+                reached = any(t.status != "not run" for t in tests.values())
+                result.boot_status = hang_or_crash(problem)
+                result.where = ("between tests" if reached else "at boot, before any test") \
+                    + problem_place(problem)
                 crash = [line.strip(" *") for line in state.boot_lines if line.startswith("*** ")]
                 if crash:
                     problem += f" ({crash[-1]})"
@@ -544,7 +569,8 @@ def grade_kernel(lesson, kernel, emu="qemu", timeouts=Timeouts(), root=ROOT,
                     test.status = "not run"
                     test.output.append(f"did not run: {problem}")
                 break
-            culprit.status = "hung" if problem.startswith(("no output", "took")) else "crashed"
+            culprit.status = hang_or_crash(problem)
+            culprit.where = f"in test {culprit.name}" + problem_place(problem)
             culprit.output.append(problem)
             result.events.append(f"test {culprit.name}: {problem}")
             if not culprit.number:
@@ -599,10 +625,11 @@ def bonus_starter_files(lesson, root, starter):
 
 
 def grade_lessons(lessons, reference=False, emu="qemu", timeouts=Timeouts(), jobs=1, root=ROOT,
-                  skip=None):
+                  skip=None, only=None):
     """Builds and grades every kernel of `lessons` in the lab at `root`: the
     starter files, or with `reference` the reference ones. skip: {kernel: why}
-    for kernels to leave out (their tests score nothing)."""
+    for kernels to leave out (their tests score nothing). only: {kernel: the
+    names of the only tests to run in it} (grade_kernel)."""
     plan, skip = [], skip or {}
     for lesson in lessons:
         for kernel in kernels_of(lesson.split("-")[0], root):
@@ -614,7 +641,8 @@ def grade_lessons(lessons, reference=False, emu="qemu", timeouts=Timeouts(), job
     built = run_make_all([f"{BUILD}/{kernel}.elf" for _, kernel in booted], jobs, root)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {kernel: pool.submit(grade_kernel, lesson, kernel, emu, timeouts, root,
-                                       built) for lesson, kernel in booted}
+                                       built, (only or {}).get(kernel, ()))
+                   for lesson, kernel in booted}
         return [futures[kernel].result() if kernel in futures else
                 skipped_kernel(lesson, kernel, skip[kernel], root)
                 for lesson, kernel in plan]

@@ -8,27 +8,42 @@ is run: no Makefile, no script. The kernels are built with the lab's own rules.
 
 A submission must not borrow the answers: the copy it is graded in holds no
 reference solution of its lesson or a later one (empty stand-ins keep the
-names), symbolic links are never followed, and the compiler itself
-checks each submitted file (check_sources): everything it includes must be a
-header of the lab copy, and its assembly may not pull in files (.incbin,
-.include) - however the source spells it (macros, digraphs, string pasting)."""
+names), symbolic links are never followed, an instructor's hidden tests get
+names no submission can guess, and one compile pass checks each submitted
+file (objcheck.check): everything it includes must be a header it may use,
+its line markers may not speak for other files, and its assembly may not
+pull in files (.incbin, .include) - however the source spells it (macros,
+digraphs, string pasting, section names). Every program that reads a
+submitted file runs in a sandbox (sandbox.py), which shows it nothing but
+the system's tools and the lab copy.
 
+Archives are unpacked within limits (extract): what is not a plain file or
+folder, and everything that would cost more than a small submission does, is
+refused with a reason."""
+
+import gzip
+import io
 import re
+import secrets
 import shutil
-import subprocess
+import stat
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import lab, objcheck, toolchain
+from . import lab, objcheck, sanitize
 from .runner import ROOT
 
 LAB_PARTS = ("Makefile", "common", "lessons", "solutions", "tools")
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 MAX_SOURCE_BYTES = 1024 * 1024
+MAX_MEMBERS = 2000       # an LMS export of one student's lab holds a few hundred
+MAX_DEPTH = 32           # folders
+MAX_NAME_BYTES = 1024    # of a member's path
 HIDDEN_TEST_PREFIX = "tests_hidden_"
 # How notes begin, for what reads them (grader/grade's CSV flags, and what
 # students may see before grades are published).
@@ -38,10 +53,6 @@ REVIEW_NOTES = ("several files named", "renamed file")
 # A browser or LMS renames a file uploaded twice: "kheap (1).c", "kheap 2.c", "kheap-1.c".
 RENAMED = r"(?: ?\(\d+\)| \d+|-\d+)"
 
-
-# Assembler directives that read other files.
-FILE_DIRECTIVE = re.compile(r"^\s*\.(incbin|include)\b.*$", re.M)
-CHECK_TIMEOUT = 60  # seconds for the compiler's look at one file
 
 
 class SubmissionError(Exception):
@@ -77,7 +88,7 @@ def copy_lab(destination):
 def hide_solutions(root, lesson):
     """Removes the reference solutions of `lesson` and of every later lesson
     from a lab copy; the graded lesson keeps empty files of the same names, so
-    that a submission that includes one is refused for it (check_sources)
+    that a submission that includes one is refused for it (objcheck.check)
     rather than failing to compile."""
     for folder in sorted((root / "solutions").iterdir()):
         if folder.name < lesson:
@@ -89,46 +100,156 @@ def hide_solutions(root, lesson):
                 source.unlink()
 
 
+class Budget:
+    """The bytes an archive may unpack into, counted as they come out of the
+    decompressor: headers, skipped payloads and padding included, so that no
+    member's declared size (or a sparse or unknown member's) can hide them."""
+
+    def __init__(self, archive, limit=MAX_ARCHIVE_BYTES):
+        self.archive, self.limit, self.used = archive, limit, 0
+
+    def spend(self, count):
+        self.used += count
+        if self.used > self.limit:
+            raise SubmissionError(f"{shown(self.archive.name)}: unpacks to more than "
+                                  f"{self.limit >> 20} MiB")
+
+
+class CountingReader(io.RawIOBase):
+    """A binary stream that charges every byte read to a Budget."""
+
+    def __init__(self, stream, budget):
+        self.stream, self.budget = stream, budget
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self.stream.read(len(buffer))
+        self.budget.spend(len(data))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def shown(name):
+    """A name from a submission, safe to put in a message."""
+    return sanitize.text(name)
+
+
 def extract(archive, destination):
-    """Unpacks a .tar.gz/.tar/.zip safely: no absolute paths, no '..', no
-    links or devices, a size limit.
+    """Unpacks a .tar.gz/.tgz, .tar or .zip, in the format its suffix names,
+    safely: only plain files and folders (a link, device, FIFO, sparse or
+    unknown member is refused by name), no absolute paths, no '..', limits
+    on the unpacked bytes (counted as decompressed), on the members, on the
+    depth and the length of names. Every problem is a SubmissionError.
 
     Every member is checked here rather than by tarfile's extraction filters,
     which Python only has from 3.12 (and some 3.8-3.11 point releases: not
-    Debian 12's 3.11.2). Tar members are written by hand, as plain files with
+    Debian 12's 3.11.2). Members are written by hand, as plain files with
     ordinary permissions, so nothing of the archive's owners, modes or link
     targets reaches the disk."""
     name = archive.name.lower()
-    if name.endswith(".zip"):
-        with zipfile.ZipFile(archive) as zipped:
-            members = zipped.infolist()
-            check_members(archive, [(m.filename, m.file_size) for m in members], destination)
-            zipped.extractall(destination)
-    else:
-        with tarfile.open(archive) as tarred:
-            members = [m for m in tarred.getmembers() if m.isfile() or m.isdir()]
-            check_members(archive, [(m.name, m.size) for m in members], destination)
-            for member in members:
-                target = destination / member.name
-                if member.isdir():
-                    target.mkdir(parents=True, exist_ok=True)
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with tarred.extractfile(member) as source, open(target, "wb") as copy:
-                    shutil.copyfileobj(source, copy)
+    budget = Budget(archive)
+    if archive.stat().st_size > MAX_ARCHIVE_BYTES:
+        raise SubmissionError(f"{shown(archive.name)}: larger than {MAX_ARCHIVE_BYTES >> 20} MiB")
+    try:
+        if name.endswith(".zip"):
+            extract_zip(archive, destination, budget)
+        else:
+            with open(archive, "rb") as raw:
+                # Only the compression the suffix names: gzip for .tar.gz and
+                # .tgz, none for .tar (tarfile would guess, bzip2 and xz too).
+                data = gzip.GzipFile(fileobj=raw) if name.endswith((".tar.gz", ".tgz")) else raw
+                with tarfile.open(fileobj=CountingReader(data, budget), mode="r|",
+                                  errorlevel=2) as tarred:
+                    extract_tar(archive, tarred, destination)
+    except SubmissionError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, tarfile.TarError, OSError, EOFError,
+            NotImplementedError, RuntimeError, ValueError, UnicodeError, zlib.error,
+            LookupError) as error:
+        raise SubmissionError(f"{shown(archive.name)}: cannot unpack: "
+                              f"{shown(str(error) or type(error).__name__)}") from error
 
 
-def check_members(archive, members, destination):
-    """Refuses an archive whose (name, size) members would land outside
-    `destination` or exceed the size limit."""
-    if sum(size for _, size in members) > MAX_ARCHIVE_BYTES:
-        raise SubmissionError(f"{archive.name}: larger than {MAX_ARCHIVE_BYTES >> 20} MiB")
+def extract_tar(archive, tarred, destination):
+    # Streaming mode reads the archive once, in order, through the budget:
+    # each member is checked and written before the next header is read.
+    count = 0
+    for member in tarred:
+        count += 1
+        check_member(archive, member.name, destination, count)
+        if member.sparse is not None or not (member.isfile() or member.isdir()) or \
+                member.type not in (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.DIRTYPE):
+            raise SubmissionError(f"{shown(archive.name)}: {shown(member.name)} is "
+                                  f"{tar_kind(member)}: only plain files and folders are taken")
+        target = destination / member.name
+        if member.isdir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tarred.extractfile(member) as source, open(target, "wb") as copy:
+            shutil.copyfileobj(source, copy)
+
+
+def tar_kind(member):
+    kinds = {tarfile.SYMTYPE: "a symbolic link", tarfile.LNKTYPE: "a hard link",
+             tarfile.CHRTYPE: "a device", tarfile.BLKTYPE: "a device",
+             tarfile.FIFOTYPE: "a FIFO", tarfile.GNUTYPE_SPARSE: "a sparse file"}
+    if member.sparse is not None:
+        return "a sparse file"
+    return kinds.get(member.type, f"of an unknown type ({shown(member.type.decode('latin-1'))})")
+
+
+def extract_zip(archive, destination, budget):
+    with zipfile.ZipFile(archive) as zipped:
+        members = zipped.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise SubmissionError(f"{shown(archive.name)}: more than {MAX_MEMBERS} members")
+        for count, member in enumerate(members, 1):
+            check_member(archive, member.filename, destination, count)
+            kind = stat.S_IFMT(member.external_attr >> 16)
+            if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+                label = "a symbolic link" if kind == stat.S_IFLNK else "not a plain file"
+                raise SubmissionError(f"{shown(archive.name)}: {shown(member.filename)} is "
+                                      f"{label}: only plain files and folders are taken")
+            if member.flag_bits & 0x1:
+                raise SubmissionError(f"{shown(archive.name)}: {shown(member.filename)} is "
+                                      "encrypted: submit it without a password")
+            if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise SubmissionError(f"{shown(archive.name)}: {shown(member.filename)} is "
+                                      f"compressed with method {member.compress_type}: only "
+                                      "stored and deflated members are taken")
+            target = destination / member.filename
+            if member.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zipped.open(member) as source, open(target, "wb") as copy:
+                while chunk := source.read(65536):
+                    budget.spend(len(chunk))
+                    copy.write(chunk)
+
+
+def check_member(archive, member, destination, count):
+    """Refuses a member that is one too many, nested too deep, named too long
+    or would land outside `destination`."""
+    if count > MAX_MEMBERS:
+        raise SubmissionError(f"{shown(archive.name)}: more than {MAX_MEMBERS} members")
+    parts = Path(member).parts
+    if len(member.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES or \
+            any(len(part.encode("utf-8", "surrogateescape")) > 255 for part in parts):
+        raise SubmissionError(f"{shown(archive.name)}: a member's name is longer than "
+                              f"{MAX_NAME_BYTES} bytes: {shown(member[:80])}...")
+    if len(parts) > MAX_DEPTH:
+        raise SubmissionError(f"{shown(archive.name)}: {shown(member[:80])}... is nested more "
+                              f"than {MAX_DEPTH} folders deep")
     root = destination.resolve()
-    for member, _ in members:
-        target = (root / member).resolve()
-        if Path(member).is_absolute() or ".." in Path(member).parts or \
-                (target != root and root not in target.parents):
-            raise SubmissionError(f"{archive.name}: unsafe path {member}")
+    if Path(member).is_absolute() or ".." in parts or "\0" in member:
+        raise SubmissionError(f"{shown(archive.name)}: unsafe path {shown(member)}")
+    target = (root / member).resolve()
+    if target != root and root not in target.parents:
+        raise SubmissionError(f"{shown(archive.name)}: unsafe path {shown(member)}")
 
 
 def is_archive(path):
@@ -215,10 +336,7 @@ def overlay(workspace, lesson, submission):
         folder = submission.resolve()
         if is_archive(submission):
             unpacked = Path(tempfile.mkdtemp(prefix="grade-unpack-"))
-            try:
-                extract(submission, unpacked)
-            except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as error:
-                raise SubmissionError(f"{submission.name}: cannot unpack: {error}") from error
+            extract(submission, unpacked)
             folder = unpacked.resolve()
         elif not submission.is_dir():
             raise SubmissionError(f"{submission}: not a folder or a .tar.gz/.zip archive")
@@ -232,56 +350,76 @@ def overlay(workspace, lesson, submission):
             shutil.copyfile(source, workspace.root / "lessons" / lesson / name)
             workspace.taken[name] = str(source.relative_to(folder))
             origin = f"{submission.name}:" if unpacked is not None else f"{submission.name}/"
-            workspace.notes.append(f"{name} taken from {origin}{workspace.taken[name]}")
+            workspace.notes.append(f"{name} taken from {shown(origin + workspace.taken[name])}")
     finally:
         if unpacked is not None:
             shutil.rmtree(unpacked, ignore_errors=True)
     if workspace.missing:
         workspace.notes.append(MISSING_NOTE + ", ".join(workspace.missing))
-    check_sources(workspace, lesson)
-    workspace.findings = objcheck.check(workspace.root, lesson, workspace.taken)
-
-
-def check_sources(workspace, lesson):
-    """Lets the compiler say what each submitted file reads: its headers must
-    all be the lab copy's own (common/ and lessons/), and its assembly may not
-    include files. A file that does not compile is left for the build to
-    report."""
-    root = workspace.root.resolve()
-    flags = objcheck.compiler_flags(root)
-    allowed = (root / "common", root / "lessons")
-    compiler = [*toolchain.compiler(), *flags]
-    for name in workspace.taken:
-        path = f"lessons/{lesson}/{name}"
-        try:
-            deps = subprocess.run([*compiler, "-MM", path], cwd=root, capture_output=True,
-                                  text=True, timeout=CHECK_TIMEOUT)
-            listing = [*compiler, *toolchain.listing_flags(), "-S", "-o", "-", path]
-            assembly = subprocess.run(listing, cwd=root, capture_output=True, text=True,
-                                      timeout=CHECK_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            raise SubmissionError(f"{name}: the compiler needed more than {CHECK_TIMEOUT} s")
-        if deps.returncode != 0:
-            continue
-        for dependency in deps.stdout.replace("\\\n", " ").split(":", 1)[-1].split():
-            resolved = (root / dependency).resolve()
-            if not any(resolved.is_relative_to(folder) for folder in allowed):
-                raise SubmissionError(f"{name} includes {dependency}: a submission may include "
-                                      "only the lab's headers (common/, lessons/)")
-        if (match := FILE_DIRECTIVE.search(assembly.stdout)) is not None:
-            raise SubmissionError(f"{name}: '{match.group(0).strip()}' is not allowed: "
-                                  "a submission may not pull other files in")
+    try:
+        workspace.findings = objcheck.check(workspace.root, lesson, workspace.taken)
+    except objcheck.Refused as refusal:
+        raise SubmissionError(str(refusal)) from None
 
 
 def add_extra_tests(workspace, lesson, folder):
     """Hidden tests: every NAME.c of `folder` joins the lesson's tests as
-    tests_hidden_NAME.c. The Makefile builds tests_hidden_*_F.c, F one of the
-    lesson's flavours, into that flavour's kernel, and the others into the
-    lesson's main kernel."""
+    tests_hidden_TOKEN_NAME.c. The Makefile builds tests_hidden_*_F.c, F one
+    of the lesson's flavours, into that flavour's kernel, and the others into
+    the lesson's main kernel. TOKEN is random: a submission cannot name the
+    file, so it can neither include it nor ask the preprocessor whether it
+    exists (__has_include)."""
     files = sorted(folder.glob("*.c")) if folder.is_dir() else []
     if not files:
         raise SubmissionError(f"--extra-tests {folder}: no .c files there")
     for source in files:
         shutil.copyfile(source, workspace.root / "lessons" / lesson /
-                        f"{HIDDEN_TEST_PREFIX}{source.name}")
+                        f"{HIDDEN_TEST_PREFIX}{secrets.token_hex(8)}_{source.name}")
     workspace.notes.append(f"{HIDDEN_NOTE}{len(files)} file(s) from {folder}")
+
+
+# Where a compiler or linker message says what it is about: "FILE:LINE:...",
+# "FILE: In function ...", "In file included from FILE:LINE".
+MESSAGE_FILE = re.compile(r"^(?:In file included from |\s+from )?([^\s:][^:]*):(?:\d+|\s)")
+UNDEFINED = re.compile(r"undefined reference to [`'‘]([^'’]+)['’]")
+
+
+def student_build_log(log, lesson, names):
+    """A build log as a submission's author may see it: only the messages
+    about their own files (`names` of lessons/LESSON/), safe to print. A
+    message about another file (a header, the lab's tests, an instructor's
+    hidden test, quoted by the compiler) is left out and counted; an
+    undefined function that the lab's code calls is named without its caller."""
+    own = {f"lessons/{lesson}/{name}" for name in names}
+    shown, hidden, undefined, keep = [], 0, [], False
+    for line in log.splitlines():
+        if (where := MESSAGE_FILE.match(line)) is not None:
+            keep = any(where.group(1).endswith(path) for path in own)
+        elif line.startswith(("make", "ld:", "ld.lld:")) or not line.startswith(" "):
+            keep = False
+        if keep:
+            shown.append(sanitize.text(line, keep_tab=True))
+            continue
+        if (missing := UNDEFINED.search(line)) and missing.group(1) not in undefined:
+            undefined.append(missing.group(1))
+        if not line.startswith("make"):
+            hidden += 1
+    shown += [f"the lab's code calls {sanitize.text(symbol)}, which the submission does not "
+              "define" for symbol in undefined]
+    if hidden:
+        shown.append(f"({hidden} lines of messages about the lab's own files are not shown)")
+    return "\n".join(shown) or "make failed"
+
+
+def make_safe(results, workspace, lesson):
+    """A submission's results as everyone may read them: its build logs cut
+    to its own files' messages, and every line its kernel printed made safe
+    to print, log and store (sanitize.text)."""
+    for result in results or []:
+        if result.build_log:
+            result.build_log = student_build_log(result.build_log, lesson, workspace.taken)
+        result.events = [sanitize.text(event) for event in result.events]
+        result.where = sanitize.text(getattr(result, "where", ""))
+        result.boot_output = [sanitize.text(line) for line in result.boot_output]
+        for test in result.tests.values():
+            test.output = [sanitize.text(line) for line in test.output]

@@ -53,6 +53,36 @@ def listing_flags():
     return ["-fno-integrated-as"] if "clang" in Path(compiler()[0]).name else []
 
 
+def tool(name):
+    """A binutils program of this toolchain ("nm", "objdump"), named as its
+    objcopy is: nm, x86_64-elf-nm, llvm-nm (-15)."""
+    objcopy = settings()["OBJCOPY"]
+    if "objcopy" not in objcopy:
+        return name
+    head, _, tail = objcopy.rpartition("objcopy")
+    return f"{head}{name}{tail}"
+
+
+@functools.lru_cache(maxsize=None)
+def include_folders():
+    """The compiler's own headers (<stdint.h>, <stddef.h>, ...), which are all
+    of the system a freestanding file may include: with -nostdinc, these
+    folders alone stand in for /usr/include."""
+    command = compiler()
+    if "clang" in Path(command[0]).name:
+        asked = ["-print-resource-dir"]
+        suffix = "include"
+    else:
+        asked, suffix = ["-print-file-name=include"], ""
+    try:
+        answer = subprocess.run([*command, *asked], capture_output=True, text=True,
+                                timeout=60).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    folder = Path(answer) / suffix if answer else None
+    return [str(folder.resolve())] if folder is not None and folder.is_dir() else []
+
+
 def mkrescue():
     """GRUB_MKRESCUE if set, else the first of GRUB's names that is installed."""
     named = settings()["GRUB_MKRESCUE"]

@@ -21,7 +21,6 @@ as TAMPERED, with where."""
 import os
 import selectors
 import struct
-import subprocess
 import time
 from dataclasses import dataclass, field
 
@@ -160,42 +159,43 @@ class Witness:
 
     # ---- one boot -------------------------------------------------------------
 
-    def watch(self, command, socket_path, limits, cpu_seconds, seed_writer=None):
-        """Boots `command` (QEMU, paused, its gdbstub at socket_path) and
-        watches it to the end. cpu_seconds(pid) reads the emulator's CPU time.
-        seed_writer(remote, elf) may write the run's inputs into the guest
-        before it starts."""
+    def watch(self, start, kill, socket_path, limits, cpu_seconds, seed_writer=None):
+        """Boots the emulator start() returns (a Popen, paused, its gdbstub
+        at socket_path, its console on stdout; `payload_pid` the emulator's
+        own PID) and watches it to the end; kill(process) ends it.
+        cpu_seconds(pid) reads the emulator's CPU time. seed_writer(remote,
+        elf) may write the run's inputs into the guest."""
         outcome = BootOutcome([], [], [])
-        with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL) as process:
+        with start() as process:
             remote = None
+            pid = getattr(process, "payload_pid", process.pid)
             try:
                 remote = gdbremote.Remote(socket_path)
                 for address in (self.entry, self.returned, self.check_failed, self.crash_report):
                     remote.set_breakpoint(address)
                 if seed_writer is not None:
                     seed_writer(remote, self.elf)
-                self._run(process, remote, limits, cpu_seconds, outcome)
+                self._run(process, pid, remote, limits, cpu_seconds, outcome)
             except (gdbremote.Disconnected, OSError) as error:
                 if remote is None:
                     outcome.stopped = f"the emulator did not start its gdbstub ({error})"
             finally:
-                outcome.cpu = cpu_seconds(process.pid) or 0.0
+                outcome.cpu = cpu_seconds(pid) or 0.0
                 if remote is not None:
                     remote.kill()
                     remote.close()
-                process.kill()
+                kill(process)
                 process.wait()
         return outcome
 
-    def _run(self, process, remote, limits, cpu_seconds, outcome):
+    def _run(self, process, pid, remote, limits, cpu_seconds, outcome):
         selector = selectors.DefaultSelector()
         selector.register(process.stdout, selectors.EVENT_READ, "console")
         selector.register(remote.socket, selectors.EVENT_READ, "stub")
         pending, received = b"", 0
         running = None        # the Sighting of the test between entry and the next entry
         started_wall = time.monotonic()
-        boot_cpu = cpu_seconds(process.pid) or 0.0
+        boot_cpu = cpu_seconds(pid) or 0.0
 
         def take_console(data):
             nonlocal pending, received
@@ -253,7 +253,7 @@ class Witness:
                     outcome.exited = True
                     return
             if not remote.packet_ready():
-                cpu = cpu_seconds(process.pid)
+                cpu = cpu_seconds(pid)
                 if running is None:
                     budget, since, cpu_since = limits.boot, started_wall, boot_cpu
                 else:
@@ -290,7 +290,7 @@ class Witness:
                 else:
                     if any(s.test is test for s in outcome.sightings):
                         outcome.events.append(f"test {test.name} started twice")
-                    running = Sighting(test, rsp, cpu_seconds(process.pid) or 0.0,
+                    running = Sighting(test, rsp, cpu_seconds(pid) or 0.0,
                                        started_wall=time.monotonic())
                     outcome.sightings.append(running)
             elif rip == self.returned:

@@ -19,7 +19,9 @@ static bool page_is_mapped(size_t page)
            PAGING_OK;
 }
 
-/* One character per page, '#' mapped, '-' not; lines past the last mapped
+/* One character per page, '=' mapped, '-' not (the legend of GDB's `kheap`,
+ * where '#', '+' and '.' say how much of a mapped page the bump heap handed
+ * out, something only a design knows); lines past the last mapped
  * page are summed up in one. Returns how many pages are mapped. */
 static size_t print_page_map(void)
 {
@@ -31,11 +33,11 @@ static size_t print_page_map(void)
         }
     }
     size_t lines = last_mapped / MAP_COLUMNS + 1;
-    kprintf("  pages (4 KiB each, from the page tables): '#' mapped  '-' not mapped\n");
+    kprintf("  pages (4 KiB each, from the page tables): '=' mapped  '-' not mapped\n");
     for (size_t line = 0; line < lines; line++) {
-        kprintf("  +%5zu KiB  ", (size_t)(line * MAP_COLUMNS * PAGE_SIZE / KiB));
+        kprintf("  %5zu KiB  ", (size_t)(line * MAP_COLUMNS * PAGE_SIZE / KiB));
         for (size_t page = line * MAP_COLUMNS; page < (line + 1) * MAP_COLUMNS; page++)
-            kprintf("%c", page_is_mapped(page) ? '#' : '-');
+            kprintf("%c", page_is_mapped(page) ? '=' : '-');
         kprintf("\n");
     }
     if (lines * MAP_COLUMNS < KHEAP_PAGES)

@@ -606,8 +606,8 @@ void kheap_dump_details(void)
 {
     uint64_t rflags = irq_save();
     kprintf("  free lists, debug checks %s\n", heap_debug ? "on" : "off");
-    kprintf("  what each page holds: '0'..'d' slab of that size class (below), 'L' large block, "
-            "'l' its other pages, 'g' guard, '-' not mapped\n");
+    kprintf("  what each page holds: '0'..'d' a slab of that size class (below), 'L' a large "
+            "block,\n  'l' its other pages, 'g' its guard page, '-' not mapped\n");
     size_t last_used = 0;
     for (size_t i = 0; i < KHEAP_PAGES; i++) {
         if (page_char(&heap_pages[i]) != '-')
@@ -615,7 +615,7 @@ void kheap_dump_details(void)
     }
     size_t lines = last_used / MAP_COLUMNS + 1;
     for (size_t line = 0; line < lines; line++) {
-        kprintf("  +%5zu KiB  ", (size_t)(line * MAP_COLUMNS * PAGE_SIZE / KiB));
+        kprintf("  %5zu KiB  ", (size_t)(line * MAP_COLUMNS * PAGE_SIZE / KiB));
         for (size_t i = line * MAP_COLUMNS; i < (line + 1) * MAP_COLUMNS; i++)
             kprintf("%c", page_char(&heap_pages[i]));
         kprintf("\n");

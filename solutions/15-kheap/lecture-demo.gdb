@@ -5,6 +5,8 @@
 #   make gdb-lesson15 LECTURE=1 REFERENCE=1 GDB_SCRIPT=solutions/15-kheap/lecture-demo.gdb
 # `make test` runs it and checks each screen (tests/selftest, check "gdb").
 
+# The heap picture in a browser beside GDB, redrawn at every stop.
+kheap live
 # The demo's first allocation: kmalloc(20).
 continue
 # Into the allocation, a line at a time: kmalloc, allocate, bump.

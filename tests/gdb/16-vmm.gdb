@@ -22,8 +22,16 @@ import re
 
 DIRECT_MAP_BASE = 0xFFFF800000000000
 
+PROJECTOR_COLUMNS = 100  # a lecture shows the commands' output on a projector
+
 def selftest_walk(expression):
-    return gdb.execute("ptwalk " + expression, to_string=True)
+    """`ptwalk EXPRESSION`'s output; each line must fit a projector."""
+    shown = gdb.execute("ptwalk " + expression, to_string=True)
+    wide = next((line for line in shown.splitlines() if len(line) > PROJECTOR_COLUMNS), None)
+    if wide is not None:
+        raise gdb.GdbError("%d columns, wider than a projector's %d: %s"
+                           % (len(wide), PROJECTOR_COLUMNS, wide))
+    return shown
 
 def selftest_physical(text):
     found = re.search(r" is phys (0x[0-9a-f]+)", text)

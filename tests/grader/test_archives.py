@@ -2,7 +2,9 @@
 archives unpack on every supported Python, hostile ones are refused, and no
 link, device, owner or special mode of an archive reaches the disk."""
 
+import gzip
 import io
+import os
 import stat
 import sys
 import tarfile
@@ -58,14 +60,87 @@ class ArchiveTests(unittest.TestCase):
         mode = (self.out / "kheap.c").stat().st_mode
         self.assertFalse(mode & (stat.S_ISUID | stat.S_ISGID | stat.S_IWOTH))
 
-    def test_tar_skips_links_and_devices(self):
+    def test_tar_refuses_links_and_devices_by_name(self):
         link = tarfile.TarInfo("kheap.c")
         link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
         device = tarfile.TarInfo("tty")
         device.type = tarfile.CHRTYPE
-        archive = tar_with(self.folder, "work.tgz", (link, None), (device, None))
+        odd = tarfile.TarInfo("odd.c")
+        odd.type = b"Z"
+        for member, said in ((link, "kheap.c is a symbolic link"), (device, "tty is a device"),
+                             (odd, "odd.c is of an unknown type")):
+            with self.subTest(said=said):
+                archive = tar_with(self.folder, "work.tgz", (member, None))
+                with self.assertRaisesRegex(SubmissionError, said):
+                    extract(archive, self.out)
+
+    def test_tar_bytes_are_counted_as_they_are_decompressed(self):
+        # A member that declares little and holds 65 MiB (a header's size is
+        # not trusted): every byte that comes out of the decompressor counts.
+        path = self.folder / "bomb.tar.gz"
+        with gzip.open(path, "wb", compresslevel=1) as packed:
+            info = tarfile.TarInfo("notes.txt")
+            info.size = 65 << 20
+            packed.write(info.tobuf(format=tarfile.GNU_FORMAT))
+            zeros = bytes(1 << 20)
+            for _ in range(65):
+                packed.write(zeros)
+        self.assertLess(path.stat().st_size, 1 << 20)
+        with self.assertRaisesRegex(SubmissionError, "unpacks to more than 64 MiB"):
+            extract(path, self.out)
+
+    def test_archives_open_as_their_suffix_says(self):
+        path = self.folder / "work.tar"
+        with tarfile.open(path, "w:bz2") as tarred:
+            info, data = file_member("kheap.c")
+            info.size = len(data)
+            tarred.addfile(info, io.BytesIO(data))
+        with self.assertRaisesRegex(SubmissionError, "cannot unpack"):
+            extract(path, self.out)
+
+    def test_member_count_depth_and_name_limits(self):
+        many = [(tarfile.TarInfo(f"d{i}"), None) for i in range(3000)]
+        for info, _ in many:
+            info.type = tarfile.DIRTYPE
+        deep = "/".join(["d"] * 40) + "/kheap.c"
+        for members, said in ((many, "more than 2000 members"),
+                              ([file_member(deep)], "nested more than 32 folders"),
+                              ([file_member("x" * 300)], "longer than")):
+            with self.subTest(said=said):
+                archive = tar_with(self.folder, "many.tgz", *members)
+                with self.assertRaisesRegex(SubmissionError, said):
+                    extract(archive, self.out)
+
+    def test_bad_zips_are_refused_clearly(self):
+        corrupt = self.folder / "corrupt.zip"
+        corrupt.write_bytes(b"PK\x03\x04 not really a zip")
+        encrypted = self.folder / "encrypted.zip"
+        with zipfile.ZipFile(encrypted, "w") as zipped:
+            zipped.writestr("kheap.c", SOURCE)
+        data = bytearray(encrypted.read_bytes())
+        for offset in (6, data.rfind(b"PK\x01\x02") + 8):  # the encrypted flag, both headers
+            data[offset] |= 1
+        encrypted.write_bytes(bytes(data))
+        method = self.folder / "method.zip"
+        with zipfile.ZipFile(method, "w", compression=zipfile.ZIP_LZMA) as zipped:
+            zipped.writestr("kheap.c", SOURCE)
+        link = self.folder / "link.zip"
+        with zipfile.ZipFile(link, "w") as zipped:
+            info = zipfile.ZipInfo("kheap.c")
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            zipped.writestr(info, "/etc/passwd")
+        for archive, said in ((corrupt, "cannot unpack"), (encrypted, "encrypted"),
+                              (method, "compressed with method"),
+                              (link, "kheap.c is a symbolic link")):
+            with self.subTest(archive=archive.name):
+                with self.assertRaisesRegex(SubmissionError, said):
+                    extract(archive, self.out)
+
+    def test_names_that_are_not_utf8_unpack(self):
+        name = os.fsdecode(b"caf\xe9/kheap.c")
+        archive = tar_with(self.folder, "work.tar.gz", file_member(name))
         extract(archive, self.out)
-        self.assertEqual(list(self.out.iterdir()), [])
+        self.assertEqual((self.out / name).read_bytes(), SOURCE)
 
     def test_tar_refuses_paths_outside(self):
         for name in ("../evil.c", "/tmp/evil.c", "lessons/../../evil.c"):

@@ -3,6 +3,7 @@
     kheap              the heap's counters and a map of its window
     kheap owner ADDR   what ADDR is in the heap; ADDR is any expression
                        (kheap owner str, kheap owner $rax, kheap owner 0xffff...)
+    kheap live         the same picture in a browser, redrawn at every stop (live.py)
 
 What it reads while the kernel is stopped, so that it works for any design:
   - the page map: which pages of the window are mapped, by reading one byte
@@ -21,6 +22,10 @@ KHEAP_START = 0xFFFFFFFF80200000
 KHEAP_END = 0xFFFFFFFF80400000
 PAGE_SIZE = 4096
 MAP_COLUMNS = 64  # pages per line: 256 KiB
+# One meaning per character, in every map of the heap (kheap_dump.c's too):
+FULL, PARTLY, FREE, MAPPED, UNMAPPED = "#", "+", ".", "=", "-"
+BUMP_LEGEND = "'#' handed out  '+' partly  '.' mapped, free  '-' not mapped"
+PAGE_TABLE_LEGEND = "'=' mapped  '-' not mapped"
 
 
 def variable(name):
@@ -63,11 +68,11 @@ def print_stats(stats, **overrides):
 def print_page_map(chars, legend):
     """chars: one character per page of the window."""
     print("  pages (4 KiB each): " + legend)
-    used = [i for i, c in enumerate(chars) if c != "-"]
+    used = [i for i, c in enumerate(chars) if c != UNMAPPED]
     lines = (used[-1] // MAP_COLUMNS + 1) if used else 1
     for line in range(lines):
         row = chars[line * MAP_COLUMNS:(line + 1) * MAP_COLUMNS]
-        print("  +%5d KiB  %s" % (line * MAP_COLUMNS * PAGE_SIZE // 1024, "".join(row)))
+        print("  %5d KiB  %s" % (line * MAP_COLUMNS * PAGE_SIZE // 1024, "".join(row)))
     if lines * MAP_COLUMNS < len(chars):
         print("  (pages %d..%d: not mapped)" % (lines * MAP_COLUMNS, len(chars) - 1))
 
@@ -85,39 +90,47 @@ class BumpHeap:
         return self.start != 0
 
     def show(self):
-        print("kheap (bump): heap_start %#x, heap_curr %#x (+%d), heap_mapped %#x, heap_end %#x"
-              % (self.start, self.curr, self.curr - self.start, self.mapped, self.end))
+        print("kheap (bump): heap_curr %#x, %d bytes above heap_start %#x"
+              % (self.curr, self.curr - self.start, self.start))
+        pages = (self.mapped - self.start) // PAGE_SIZE
+        print("  heap_mapped %#x (%d page%s), heap_end %#x"
+              % (self.mapped, pages, "" if pages == 1 else "s", self.end))
         stats = variable("heap_stats")
         if stats is not None:
             # kheap_get_stats works these out from the state; so do we.
             print_stats(stats, capacity=self.end - self.start, used=self.curr - self.start,
                         peak=self.curr - self.start,
                         pages_mapped=(self.mapped - self.start) // PAGE_SIZE)
-        chars = []
-        for index, mapped in enumerate(mapped_pages()):
-            page = KHEAP_START + index * PAGE_SIZE
-            if not mapped:
-                chars.append("-")
-            elif page + PAGE_SIZE <= self.curr:
-                chars.append("#")
-            elif page < self.curr:
-                chars.append("+")
-            else:
-                chars.append(".")
-        print_page_map(chars, "'#' handed out  '+' partly  '.' mapped, free  '-' not mapped")
+        chars = self.page_chars()
+        print_page_map(chars, BUMP_LEGEND)
         expected = (self.mapped - self.start) // PAGE_SIZE
-        actual = sum(c != "-" for c in chars)
+        actual = sum(c != UNMAPPED for c in chars)
         if actual != expected:
             print("  the page tables map %d pages of the window; heap_mapped says %d"
                   % (actual, expected))
 
+    def page_chars(self):
+        """A character per page of the window: handed out, partly, mapped and free, not mapped."""
+        chars = []
+        for index, mapped in enumerate(mapped_pages()):
+            page = KHEAP_START + index * PAGE_SIZE
+            if not mapped:
+                chars.append(UNMAPPED)
+            elif page + PAGE_SIZE <= self.curr:
+                chars.append(FULL)
+            elif page < self.curr:
+                chars.append(PARTLY)
+            else:
+                chars.append(FREE)
+        return chars
+
     def owner(self, address):
         if address >= self.curr:
             state = "mapped" if is_mapped(address) else "not mapped"
-            return "free space: not handed out yet (%s), %d bytes above heap_curr" % (
+            return "free space, not handed out yet (%s): %d bytes above heap_curr" % (
                 state, address - self.curr)
-        return ("handed out: %d bytes above heap_start, %d below heap_curr (a bump heap "
-                "keeps no record of where each block starts)"
+        return ("handed out: %d bytes above heap_start, %d below heap_curr\n"
+                "  (a bump heap keeps no record of where each block starts)"
                 % (address - self.start, self.curr - address))
 
 
@@ -135,7 +148,10 @@ class AnyHeap:
             print_stats(stats)
         else:
             print("  (no `heap_stats` in this kernel: `call kheap_dump()` prints the counters)")
-        print_page_map(["#" if m else "-" for m in mapped_pages()], "'#' mapped  '-' not mapped")
+        print_page_map(self.page_chars(), PAGE_TABLE_LEGEND)
+
+    def page_chars(self):
+        return [MAPPED if mapped else UNMAPPED for mapped in mapped_pages()]
 
     def owner(self, address):
         page = address - address % PAGE_SIZE
@@ -155,13 +171,18 @@ class KheapCommand(gdb.Command):
     """Show the kernel heap: counters and a map of the window (one character per
 page, read through the page tables).
 Usage: kheap
-       kheap owner ADDR   what ADDR is in the heap (any expression)"""
+       kheap owner ADDR   what ADDR is in the heap (any expression)
+       kheap live         the heap in a browser page, redrawn at every stop
+                          (http://127.0.0.1:PORT/; kheap live off stops it)"""
 
     def __init__(self):
         super().__init__("kheap", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
 
     def invoke(self, argument, from_tty):
         words = argument.split(None, 1)
+        if words and words[0] == "live":
+            kheap_live(argument.split()[1:])  # live.py
+            return
         heap = current_heap()
         if not heap.ready():
             print("kheap: not initialised yet (kheap_init has not run)")
@@ -176,7 +197,7 @@ Usage: kheap
             else:
                 print("%#x: %s" % (address, heap.owner(address)))
         else:
-            raise gdb.GdbError("usage: kheap | kheap owner ADDR")
+            raise gdb.GdbError("usage: kheap | kheap owner ADDR | kheap live [PORT | off]")
 
 
 KheapCommand()
