@@ -27,15 +27,15 @@ def kernel_elf(root, kernel):
     return Path(root) / BUILD / f"{kernel}.elf"
 
 
-# A boot counts as hung after this many seconds of the emulator's own CPU
-# time without a line of output: (before the kernel's first line, after it).
-# CPU time, not wall-clock time: an emulator that a loaded machine starves
-# gets no less budget, so a busy machine cannot turn a slow test into a hang.
-# docs/benchmarks.md ("Grading") has the figures they are chosen from:
-# under QEMU, BIOS + GRUB cost 0.6 s of CPU before the first line and the
-# slowest reference test 0.35 s; `tests/selftest hangs` keeps every reference
-# test under half the budget.
-HANG_BUDGET = {"qemu": (3.0, 1.2), "bochs": (6.0, 2.5)}
+# The hang budgets, in seconds of the emulator's own CPU time: (before the
+# first test, per test). CPU time, not wall-clock time: an emulator that a
+# loaded machine starves gets no less budget. Under QEMU the witness charges a
+# test its whole run, from its entry to the next test's (witness.py): the
+# slowest reference test, fl_exhaustion_and_reuse, took 1.3 s of CPU on a
+# loaded machine, BIOS + GRUB up to 2 s; `tests/selftest hangs` keeps every
+# reference test under half the budget. Under Bochs a boot is hung after its
+# budget without a line of output. docs/benchmarks.md ("Grading") has more.
+HANG_BUDGET = {"qemu": (6.0, 4.0), "bochs": (6.0, 2.5)}
 
 
 @dataclass
@@ -361,13 +361,12 @@ def problem_place(problem):
     return f", after '{match.group(1)}'" if match else ""
 
 
-# The witness's limits (QEMU): docs/benchmarks.md ("Grading") has the figures.
-# A reference kernel of lesson 15 costs QEMU about 1 s of CPU time in all,
-# BIOS and GRUB 0.6 s of it, its slowest test 0.35 s: each test may take
-# HANG_BUDGET's 1.2 s, a boot 3 s before its first test, a kernel
-# KERNEL_CPU_BUDGET over all its boots; after MAX_STUCK_TESTS tests that hung
-# or flooded the console the rest are not run.
-KERNEL_CPU_BUDGET = 20.0
+# The witness's other limits (QEMU): a kernel may use KERNEL_CPU_BUDGET of
+# the emulator's CPU time over all its boots (a reference kernel uses 1 to 4 s);
+# after MAX_STUCK_TESTS tests that hung or flooded the console the rest are
+# not run, so a kernel that hangs in every test costs a few budgets, not one
+# per test.
+KERNEL_CPU_BUDGET = 30.0
 MAX_STUCK_TESTS = 3
 TEST_OUTPUT_LINES = 200  # console lines kept per test (results.json, logs)
 
@@ -467,7 +466,7 @@ def grade_kernel_witnessed(result, tests, elf_path, timeouts, root, workdir):
             test.status, test.where = status, where
             test.score = test.points if status == "passed" else 0
             test.output = cap_output(sighting.output) + ([where] if where else [])
-            result.test_cpu[test.name] = round(sighting.started_cpu, 3)
+            result.test_cpu[test.name] = round(sighting.cpu, 3)
             last_number = max(last_number, sighting.test.number)
             if sighting.problem:
                 stuck += 1

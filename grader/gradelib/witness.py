@@ -53,6 +53,8 @@ class Sighting:
     failed_checks: int = 0
     crashed: bool = False
     started_wall: float = 0.0
+    started_paused: float = 0.0  # the emulator's CPU time spent answering the witness, at entry
+    cpu: float = 0.0        # the emulator's CPU seconds from entry to the next test (or the end)
     tampered: str = ""      # what changed, if anything
     problem: str = ""       # why it was stopped (hung, flooded), or ""
     output: list = field(default_factory=list)
@@ -181,6 +183,9 @@ class Witness:
                     outcome.stopped = f"the emulator did not start its gdbstub ({error})"
             finally:
                 outcome.cpu = cpu_seconds(pid) or 0.0
+                if outcome.sightings and not outcome.sightings[-1].cpu:
+                    last = outcome.sightings[-1]
+                    last.cpu = outcome.cpu - last.started_cpu
                 if remote is not None:
                     remote.kill()
                     remote.close()
@@ -196,6 +201,12 @@ class Witness:
         running = None        # the Sighting of the test between entry and the next entry
         started_wall = time.monotonic()
         boot_cpu = cpu_seconds(pid) or 0.0
+        # QEMU's CPU time spent answering the witness while the guest is
+        # paused (memory reads, mostly) is charged to no test.
+        paused = 0.0
+
+        def test_cpu(sighting, now):
+            return now - sighting.started_cpu - (paused - sighting.started_paused)
 
         def take_console(data):
             nonlocal pending, received
@@ -259,7 +270,9 @@ class Witness:
                 else:
                     budget = limits.test
                     since, cpu_since = running.started_wall, running.started_cpu
-                used = time.monotonic() - since if cpu is None else cpu - cpu_since
+                used = time.monotonic() - since if cpu is None else \
+                    cpu - cpu_since - (paused if running is None else
+                                       paused - running.started_paused)
                 if used > budget or time.monotonic() - since > limits.wall_factor * budget:
                     stop_guest("hung {label}{where} (not done after " + f"{budget:g} s of the "
                                "emulator's CPU time)")
@@ -278,6 +291,7 @@ class Witness:
             if not reply.startswith(("T", "S")):
                 continue
             outcome.stops += 1
+            stopped_cpu = cpu_seconds(pid) or 0.0
             rip = remote.register("rip")
             drain_console()
             if rip == self.entry:
@@ -290,8 +304,10 @@ class Witness:
                 else:
                     if any(s.test is test for s in outcome.sightings):
                         outcome.events.append(f"test {test.name} started twice")
-                    running = Sighting(test, rsp, cpu_seconds(pid) or 0.0,
-                                       started_wall=time.monotonic())
+                    if running is not None:
+                        running.cpu = test_cpu(running, stopped_cpu)
+                    running = Sighting(test, rsp, stopped_cpu, started_wall=time.monotonic(),
+                                       started_paused=paused)
                     outcome.sightings.append(running)
             elif rip == self.returned:
                 rsp = remote.register("rsp")
@@ -315,4 +331,5 @@ class Witness:
             else:
                 outcome.events.append(f"the emulator stopped at {self.where(rip)}")
             remote.set_register("rip", rip + 1)  # past the breakpoint's nop
+            paused += (cpu_seconds(pid) or stopped_cpu) - stopped_cpu
             remote.resume()

@@ -63,11 +63,10 @@ KTEST_LECTURE(paging_map_refuses_writable_kernel_image_frames, 0)
     for (size_t i = 0; i < ARRAY_SIZE(frames); i++) {
         phys_addr_t frame = ALIGN_DOWN(frames[i], PAGE_SIZE);
         ktest_note("frame = 0x%llx", (unsigned long long)frame);
-        KEXPECT_EQ(paging_map(paging_kernel_pml4(), PROBE_PAGE, frame,
-                              PTE_WRITABLE | PTE_NO_EXECUTE),
-                   PAGING_KERNEL_IMAGE);
-        KEXPECT_EQ(paging_translate(paging_kernel_pml4(), PROBE_PAGE, &mapped),
-                   PAGING_NOT_MAPPED);
+        KEXPECT_EQ(
+            paging_map(paging_kernel_pml4(), PROBE_PAGE, frame, PTE_WRITABLE | PTE_NO_EXECUTE),
+            PAGING_KERNEL_IMAGE);
+        KEXPECT_EQ(paging_translate(paging_kernel_pml4(), PROBE_PAGE, &mapped), PAGING_NOT_MAPPED);
         /* Read-only, the same frame maps (a debugger's view of the code). */
         KEXPECT_EQ(paging_map(paging_kernel_pml4(), PROBE_PAGE, frame, PTE_NO_EXECUTE), PAGING_OK);
         KEXPECT_EQ(paging_unmap(paging_kernel_pml4(), PROBE_PAGE, NULL), PAGING_OK);
