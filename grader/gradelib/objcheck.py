@@ -71,6 +71,8 @@ LINE_MARKER_FLAGS = re.compile(r'^# (\d+) "((?:[^"\\]|\\.)*)"((?: \d+)*)\s*$', r
 FILE_DIRECTIVE = re.compile(r"\.\s*(incbin|include|macro|irpc?|rept|altmacro)\b", re.I)
 # A message of the compiler about itself, naming no file.
 COMPILER_SAYS = re.compile(r"^(cc1\w*|gcc[-\w.]*|clang[-\w.]*|as|collect2|x86_64-\S*): ")
+# The origin of assembly outside any asm statement's brackets: the file's own.
+TOP_LEVEL = "<top level>"
 # What gcc -g writes between the asm statements of one #APP block.
 DEBUG_LABEL = re.compile(r"^(\.L(VL|VU|BB|BE|FB|FE)\d+:|\.loc\s.*|\.cfi_\w+.*)?$")
 # A call or jump through a register, not through a jump table of the compiler's.
@@ -293,8 +295,9 @@ def asm_blocks(listing, source):
     brackets an asm statement's text with '# LINE "FILE" 1' and '# 0 "" 2'
     inside #APP ... #NO_APP: FILE says where it was written. Any other text
     there is the file's own (top-level asm, or clang's, which marks
-    nothing), except the compiler's debug labels between statements."""
-    blocks, block, origin, in_app = [], [], source, False
+    nothing), except the compiler's debug labels between statements; its
+    origin is TOP_LEVEL."""
+    blocks, block, origin, in_app = [], [], TOP_LEVEL, False
 
     def close():
         if block:
@@ -304,7 +307,7 @@ def asm_blocks(listing, source):
     for line in listing.splitlines():
         stripped = line.strip()
         if stripped == "#APP":
-            in_app, origin = True, source
+            in_app, origin = True, TOP_LEVEL
         elif not in_app:
             continue
         elif stripped == "#NO_APP":
@@ -315,8 +318,8 @@ def asm_blocks(listing, source):
             origin = marker.group(1)
         elif stripped.startswith(ASM_END):
             close()
-            origin = source
-        elif origin != source or not DEBUG_LABEL.match(stripped):
+            origin = TOP_LEVEL
+        elif origin != TOP_LEVEL or not DEBUG_LABEL.match(stripped):
             block.append(line)
     return blocks
 
@@ -461,10 +464,14 @@ def check_file(lesson, name, root, flags, lab_view, workdir):
     for origin, text in compiled.asm_blocks:
         if not text or any(template.fullmatch(text) for template in lab_view.templates):
             continue  # a helper or macro of the lab's headers (BOCHS_BREAK), or the same
-        origin = "" if origin == str(source) else f" (marked as from {sanitize.text(origin)})"
-        kind = "machine code as data" if re.search(r"(^|;)\.(byte|word|long|quad|int|short|"
-                                                   r"ascii|string|fill|skip|space)\b", text) \
-            else "inline assembly"
+        if origin == TOP_LEVEL:
+            kind, origin = "top-level assembly", ""
+        else:
+            kind = "machine code as data" if re.search(r"(^|;)\.(byte|word|long|quad|int|"
+                                                       r"short|ascii|string|fill|skip|space)\b",
+                                                       text) else "inline assembly"
+            origin = "" if origin == str(source) else \
+                f" (marked as from {sanitize.text(origin)})"
         findings.append(Finding(name, f"{kind}: {sanitize.text(text[:80])!r}{origin}", False))
     odd = sorted(s for s in compiled.sections if not ALLOWED_SECTION.match(s))
     if odd:
