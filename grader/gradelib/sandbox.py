@@ -10,11 +10,12 @@ it kills everything it started. What a student's code could name at compile
 time (an instructor's files, another student's, the grader's own) is simply
 not there.
 
-QEMU alone keeps the machine's network namespace when it is given
-`network=True`: its gdbstub listens on 127.0.0.1 for the grader, which runs
-outside. The guest has no network device, so this exposes nothing to the
-student's code. Bochs, whose display server listens on every interface,
-always gets a private network.
+The grader reaches QEMU's gdbstub through a unix socket in the boot's
+folder, which is shared with the sandbox. A TCP gdbstub on 127.0.0.1 would
+need `network=True` (the machine's network namespace): for QEMU alone,
+whose guest has no network device, so the student's code gains nothing.
+Bochs, whose display server listens on every interface, always gets a
+private network.
 
 Where bubblewrap cannot run (not installed, or no namespaces: an old
 kernel, a container that forbids them), programs run unsandboxed, with the

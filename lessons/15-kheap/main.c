@@ -28,8 +28,6 @@ static bool explain_heap_fault(struct interrupt_frame *frame)
 
 void lesson_init(void)
 {
-    pmm_init();
-    kheap_init();
     exception_set_handler(VECTOR_PAGE_FAULT, explain_heap_fault);
     kprintf("kheap: window %p..%p (%llu KiB), mapped page by page as it fills\n",
             (void *)KHEAP_START, (void *)KHEAP_END, KHEAP_SIZE / KiB);
