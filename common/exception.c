@@ -5,6 +5,7 @@
 #include "emulator.h"
 #include "gdt.h"
 #include "kprintf.h"
+#include "witness.h"
 #include "x86.h"
 
 struct __attribute__((packed)) idt_entry {
@@ -153,6 +154,7 @@ static void print_page_fault_access(uint64_t error_code)
 
 static void print_exception_report(const struct interrupt_frame *frame)
 {
+    witness_crash_report();
     /* The first line says it all: the grader quotes it as the test's reason. */
     kprintf("\n*** EXCEPTION %llu: %s", (unsigned long long)frame->vector,
             exception_name((unsigned)frame->vector));

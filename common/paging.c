@@ -49,6 +49,7 @@ const char *paging_status_name(enum paging_status status)
         [PAGING_NO_MEMORY] = "no frame for a page table",
         [PAGING_HUGE_PAGE] = "address inside a huge page",
         [PAGING_WRITABLE_EXECUTABLE] = "writable and executable (W^X)",
+        [PAGING_KERNEL_IMAGE] = "a frame of the kernel's code or constants, writable",
     };
     return (unsigned)status < ARRAY_SIZE(names) ? names[status] : "unknown";
 }
@@ -104,6 +105,11 @@ static enum paging_status mapped_entry(pte_t *pml4, uintptr_t virt, pte_t **entr
     return *entry == NULL ? PAGING_HUGE_PAGE : PAGING_OK;
 }
 
+static bool is_kernel_code_or_rodata(phys_addr_t frame)
+{
+    return frame >= kernel_virt_to_phys(_text_start) && frame < kernel_virt_to_phys(_rodata_end);
+}
+
 enum paging_status paging_map(pte_t *pml4, uintptr_t virt, phys_addr_t phys, uint64_t flags)
 {
     if (!IS_ALIGNED(virt, PAGE_SIZE) || !IS_ALIGNED(phys, PAGE_SIZE))
@@ -111,6 +117,8 @@ enum paging_status paging_map(pte_t *pml4, uintptr_t virt, phys_addr_t phys, uin
     enum paging_status status = check_page_flags(flags);
     if (status != PAGING_OK)
         return status;
+    if ((flags & PTE_WRITABLE) && is_kernel_code_or_rodata(phys))
+        return PAGING_KERNEL_IMAGE; /* a writable alias would let code rewrite the kernel */
     phys_addr_t existing;
     if (paging_translate(pml4, virt, &existing) == PAGING_OK)
         return PAGING_ALREADY_MAPPED;
@@ -144,6 +152,8 @@ enum paging_status paging_protect(pte_t *pml4, uintptr_t virt, uint64_t flags)
     status = mapped_entry(pml4, virt, &entry);
     if (status != PAGING_OK)
         return status;
+    if ((flags & PTE_WRITABLE) && is_kernel_code_or_rodata(pte_address(*entry)))
+        return PAGING_KERNEL_IMAGE; /* as paging_map: no writable alias of the kernel */
     *entry = pte_address(*entry) | (flags & PTE_FLAGS_MASK) | PTE_PRESENT;
     return PAGING_OK;
 }
@@ -176,11 +186,6 @@ static void map_kernel_range(pte_t *page_table, const char *start, const char *e
         page_table[page_table_index(virt, 1)] =
             kernel_virt_to_phys((const void *)virt) | flags | PTE_PRESENT;
     }
-}
-
-static bool is_kernel_code_or_rodata(phys_addr_t frame)
-{
-    return frame >= kernel_virt_to_phys(_text_start) && frame < kernel_virt_to_phys(_rodata_end);
 }
 
 /* The direct map's first 2 MiB holds the kernel image: a page table of

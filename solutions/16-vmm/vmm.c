@@ -182,6 +182,7 @@ static enum vmm_status from_paging(enum paging_status status)
     case PAGING_NO_MEMORY:
         return VMM_NO_MEMORY;
     case PAGING_WRITABLE_EXECUTABLE:
+    case PAGING_KERNEL_IMAGE: /* a writable alias of the kernel's code */
         return VMM_BAD_FLAGS;
     case PAGING_HUGE_PAGE:
         break;
