@@ -92,6 +92,11 @@ NASMFLAGS := -f elf64
 #               its own STUDENT_NN_F and TESTS_NN_F, which replace STUDENT_NN
 #               and TESTS_NN
 #   GDB_BREAK_NN where make gdb-lessonNN stops (lesson_demo if unset)
+#   INIT_NN     the functions (void f(void)) that bring the lesson's subsystems
+#               up: common/main.c calls every lesson's, earlier lessons first,
+#               then the kernel's own lesson_init (main.c) if it has one
+#   TRACED_NN, TRACE_NN  make trace-lessonN: the functions trace kernels wrap,
+#               and the file with the wrappers (common/trace/ktrace.h)
 # A lesson's kernel = common/ + every earlier lesson's library files and the
 # references of its student files + this lesson's files. An instructor's hidden
 # tests (grader/grade --extra-tests) are lessons/NN-name/tests_hidden_*.c, in the
@@ -113,14 +118,13 @@ INCLUDES := -Icommon $(addprefix -Ilessons/,$(LESSONS))
 # Each toolchain builds into its own folder (build/ is the host's GNU tools').
 BUILD := build$(TOOLCHAIN_FOLDER)$(if $(SANITIZE),/san)
 
-# TRACE=1 (what make trace-lessonN uses): kernels whose heap calls, and the
-# page and frame calls the heap makes, go through common/trace/ktrace.c's
-# wrappers (ld --wrap), built apart in build/trace/ (under the toolchain's folder).
+# TRACE=1 (what make trace-lessonN uses): kernels whose lessons' public calls
+# (TRACED_NN), and the page calls of common/paging.c made during them, go
+# through wrappers (ld --wrap: common/trace/ktrace.c and each lesson's
+# TRACE_NN file), built apart in build/trace/ (under the toolchain's folder).
 TRACE ?= 0
 TRACE_BUILD := build$(TOOLCHAIN_FOLDER)/trace$(if $(SANITIZE),/san)
-TRACED := kheap_init kmalloc kcalloc kmalloc_aligned kfree kheap_set_debug valloc vfree \
-          paging_map paging_unmap vmm_map vmm_unmap pmm_alloc_frame pmm_free_frame \
-          pmm_alloc_frames pmm_free_frames
+TRACED := paging_map paging_unmap $(foreach N,$(NUMBERS),$(TRACED_$(N)))
 ifeq ($(TRACE),1)
 BUILD := $(TRACE_BUILD)
 COMMON_C += common/trace/ktrace.c
@@ -176,6 +180,8 @@ SRCS_$$(KERNEL) := $(COMMON_C) $(COMMON_ASM) \
     $(foreach E,$(PREVIOUS),$(addprefix lessons/$(E)/,$(LIBRARY_$(call number_of,$(E)))) \
         $(addprefix solutions/$(E)/,$(STUDENT_$(call number_of,$(E))))) \
     $(addprefix lessons/$(1)/,$(OWN_$(2)) $(LIBRARY_$(2)) $(call kernel_tests,$(2),$(4),$(1))) \
+    $(if $(filter 1,$(TRACE)),$(foreach E,$(PREVIOUS) $(1),\
+        $(addprefix lessons/$(E)/,$(TRACE_$(call number_of,$(E)))))) \
     $(addprefix $(if $(filter solution,$(3)),solutions,lessons)/$(1)/,$(call kernel_student,$(2),$(4)))
 
 $(BUILD)/$$(KERNEL).elf: $$(call object,$$(SRCS_$$(KERNEL))) $(BUILD)/obj/$$(KERNEL)/main.o common/linker.ld \
@@ -187,6 +193,7 @@ $(BUILD)/obj/$$(KERNEL)/main.o: common/main.c $(FLAGS_STAMP)
 	@mkdir -p $$(@D)
 	@echo "  CC      $$@"
 	@$(CC) $(CFLAGS) $(SANITIZE) $(INCLUDES) -DLESSON_NAME='"$(1)"' -DLESSON_FLAVOUR='"$(4)"' \
+	    -D'LESSON_INITS(CALL)=$(foreach E,$(PREVIOUS) $(1),$(foreach I,$(INIT_$(call number_of,$(E))),CALL($(I))))' \
 	    -DLESSON_BUILD='"$(if $(filter solution,$(3)),reference,starter)"' -MMD -MP -c $$< -o $$@
 endef
 
@@ -245,10 +252,15 @@ $(BUILD)/%.iso: $(BUILD)/%.elf tools/mkiso
 	@$(MKISO) $< $@ "mode=demo"
 
 # The kernel's symbols for Bochs's debugger (`ldsym`): a line "ADDRESS NAME"
-# (hex) per function and variable, in address order.
+# (hex) per function and variable, in address order, and the linker script's
+# higher-half addresses (HEAP_WINDOW: `x` on the heap then says
+# <HEAP_WINDOW+20>, where it said <bogus+ 0>). Bochs names an address after
+# the symbol below it only if some symbol lies above it: the last line is one
+# at the top of the address space, END_OF_SYMBOLS.
 $(BUILD)/%.sym: $(BUILD)/%.elf
 	@echo "  SYM     $@"
-	@nm -n --defined-only $< | awk '$$2 ~ /^[tTdDbBrR]$$/ { print $$1, $$3 }' > $@
+	@nm -n --defined-only $< | awk '$$2 ~ /^[tTdDbBrR]$$/ || ($$2 == "A" && $$1 ~ /^ffffffff8/) \
+	    { print $$1, $$3 } END { print "ffffffffffffffff", "END_OF_SYMBOLS" }' > $@
 
 $(BUILD)/%-test.iso: $(BUILD)/%.elf tools/mkiso FORCE
 	@echo "  ISO     $@ ($(TEST_COMMAND_LINE))"
@@ -307,9 +319,11 @@ $(foreach N,$(NUMBERS),$(eval test-lesson$(N): $(BUILD)/$(call kernel_name,$(N))
 endif
 
 # make bochs-lessonN: Bochs (magic breakpoints and port 0xE9 on), the
-# kernel's symbols loaded into its debugger
+# kernel's symbols loaded into its debugger; BOCHS_BREAK=FUNCTION stops in
+# that function's first call (a breakpoint set before the kernel boots)
 $(foreach N,$(NUMBERS),$(eval bochs-lesson$(N): $(BUILD)/$(call kernel_name,$(N)).iso \
-    $(BUILD)/$(call kernel_name,$(N)).sym ; @tools/boot --emu bochs --symbols $$(word 2,$$^) $$<))
+    $(BUILD)/$(call kernel_name,$(N)).sym ; @tools/boot --emu bochs --symbols $$(word 2,$$^) \
+    $(if $(BOCHS_BREAK),--break $(BOCHS_BREAK)) $$<))
 
 # make debug-lessonN: QEMU paused, waiting for GDB (make gdb-lessonN in another
 # terminal); with ONLY=TEST it boots that test instead of the demo. The port is
@@ -359,14 +373,18 @@ gradescope:
 # What a student or a grading machine needs (make deps; the Gradescope image),
 # and what the lab's own checks add (make test-deps; CI): the static analysers,
 # the LLVM toolchain and sanitizer runtimes, valgrind, a browser for the trace page,
-# PyYAML to read the GitHub workflow (tests/workflow-selftest), tmux for the lecture's
-# rehearsal (tests/lecture_rehearsal.py).
-# git: the grader tells a student's work from the starter by the clone's history.
+# tmux for the lecture's rehearsal (tests/lecture_rehearsal.py).
+# git: the grader tells a student's work from the starter by the clone's history;
+# similarity-tester (sim_c): grade --batch --similarity; python3-yaml: reading a
+# Gradescope export (and tests/workflow-selftest's GitHub workflow).
 DEBIAN_PACKAGES := make gcc binutils nasm grub-pc-bin grub-common xorriso mtools \
                    qemu-system-x86 qemu-system-gui bochs bochs-x bochsbios vgabios gdb python3 \
-                   util-linux git bubblewrap
-TEST_PACKAGES   := cppcheck clang-tidy clang-format clang lld llvm libclang-rt-dev valgrind python3-yaml \
+                   util-linux git bubblewrap similarity-tester python3-yaml
+TEST_PACKAGES   := cppcheck clang-tidy clang-format clang lld llvm libclang-rt-dev valgrind \
                    chromium tmux
+# Packages some supported releases lack (Debian 13 has no similarity-tester):
+# where apt does not know one, make deps says so and installs the others.
+UNPACKAGED_SOMEWHERE := similarity-tester
 
 deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(DEBIAN_PACKAGES)"
@@ -380,8 +398,15 @@ apt-install:
 	elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
 	else echo "make: installing packages needs root: run this as root, or install sudo" >&2; \
 	    exit 1; fi; \
-	$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y --no-install-recommends $(PACKAGES)
+	$$SUDO apt-get update || exit 1; \
+	packages=; for package in $(PACKAGES); do \
+	    case " $(UNPACKAGED_SOMEWHERE) " in *" $$package "*) \
+	        if [ -z "$$(apt-cache --quiet=2 policy $$package 2>/dev/null | grep -v 'Candidate: (none)' \
+	                | grep 'Candidate:')" ]; then \
+	            echo "make: $$package is not packaged for this system: left out" \
+	                "(what needs it says so when it runs)"; continue; fi ;; esac; \
+	    packages="$$packages $$package"; done; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$packages
 
 doctor:
 	@tools/doctor
@@ -413,7 +438,7 @@ help:
 	@echo "                        (ONLY=name[,name] runs just those tests)"
 	@echo "  make test-lessonN HOST=1  the same tests in seconds as a Linux program, under"
 	@echo "                        AddressSanitizer and UBSan (the kernel run gives the verdict)"
-	@echo "  make bochs-lessonN    boot the demo in Bochs"
+	@echo "  make bochs-lessonN    boot the demo in Bochs (BOCHS_BREAK=kmalloc: stop in its first call)"
 	@echo "  make debug-lessonN    start QEMU paused with a GDB server (GDB_PORT=N: its port)"
 	@echo "  make gdb-lessonN      attach GDB to it (in a second terminal; GDB_SCRIPT=FILE runs FILE)"
 	@echo "  make grade-lessonN    grade lesson N (grader/grade N)"

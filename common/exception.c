@@ -5,6 +5,7 @@
 #include "emulator.h"
 #include "gdt.h"
 #include "kprintf.h"
+#include "witness.h"
 #include "x86.h"
 
 struct __attribute__((packed)) idt_entry {
@@ -133,6 +134,7 @@ static void print_page_fault_cause(uint64_t error_code)
 
 static void print_exception_report(const struct interrupt_frame *frame)
 {
+    witness_crash_report();
     kprintf("\n*** EXCEPTION %llu: %s ***\n", (unsigned long long)frame->vector,
             exception_name((unsigned)frame->vector));
     kprintf("  error code: 0x%llx\n", (unsigned long long)frame->error_code);

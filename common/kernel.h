@@ -33,10 +33,10 @@ extern char _data_start[], _data_end[];
 
 /* Alignment helpers; `align` must be a power of two. ALIGN_UP can wrap past
  * the top of the address space: check the result where that matters. */
-#define ALIGN_DOWN(x, align) ((x) & ~((__typeof__(x))(align)-1))
-#define ALIGN_UP(x, align)   ALIGN_DOWN((x) + (__typeof__(x))(align)-1, (align))
-#define IS_ALIGNED(x, align) (((x) & ((__typeof__(x))(align)-1)) == 0)
-#define IS_POWER_OF_TWO(x)   ((x) != 0 && ((x) & ((x)-1)) == 0)
+#define ALIGN_DOWN(x, align) ((x) & ~(((__typeof__(x))(align)) - 1))
+#define ALIGN_UP(x, align)   ALIGN_DOWN((x) + ((__typeof__(x))(align)) - 1, (align))
+#define IS_ALIGNED(x, align) (((x) & (((__typeof__(x))(align)) - 1)) == 0)
+#define IS_POWER_OF_TWO(x)   ((x) != 0 && IS_ALIGNED((x), (x)))
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))

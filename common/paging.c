@@ -49,6 +49,7 @@ const char *paging_status_name(enum paging_status status)
         [PAGING_NO_MEMORY] = "no frame for a page table",
         [PAGING_HUGE_PAGE] = "address inside a huge page",
         [PAGING_WRITABLE_EXECUTABLE] = "writable and executable (W^X)",
+        [PAGING_KERNEL_IMAGE] = "a frame of the kernel's code or constants, writable",
     };
     return (unsigned)status < ARRAY_SIZE(names) ? names[status] : "unknown";
 }
@@ -91,6 +92,11 @@ void paging_flush(pte_t *pml4, uintptr_t virt)
         invlpg(virt);
 }
 
+static bool is_kernel_code_or_rodata(phys_addr_t frame)
+{
+    return frame >= kernel_virt_to_phys(_text_start) && frame < kernel_virt_to_phys(_rodata_end);
+}
+
 enum paging_status paging_map(pte_t *pml4, uintptr_t virt, phys_addr_t phys, uint64_t flags)
 {
     if (!IS_ALIGNED(virt, PAGE_SIZE) || !IS_ALIGNED(phys, PAGE_SIZE))
@@ -99,6 +105,8 @@ enum paging_status paging_map(pte_t *pml4, uintptr_t virt, phys_addr_t phys, uin
         return PAGING_HUGE_PAGE; /* in a 4 KiB page's entry bit 7 means PAT */
     if ((flags & PTE_WRITABLE) && !(flags & PTE_NO_EXECUTE))
         return PAGING_WRITABLE_EXECUTABLE; /* code that can be written can be injected */
+    if ((flags & PTE_WRITABLE) && is_kernel_code_or_rodata(phys))
+        return PAGING_KERNEL_IMAGE; /* a writable alias would let code rewrite the kernel */
     phys_addr_t existing;
     if (paging_translate(pml4, virt, &existing) == PAGING_OK)
         return PAGING_ALREADY_MAPPED;
@@ -136,9 +144,9 @@ enum paging_status paging_translate(pte_t *pml4, uintptr_t virt, phys_addr_t *ph
         pte_t entry = table[page_table_index(virt, level)];
         if (!(entry & PTE_PRESENT))
             return PAGING_NOT_MAPPED;
-        /* The offset inside a page spans the index bits of the levels below. */
-        uint64_t page_size = PAGE_SIZE << (9 * (level - 1));
         if (level == 1 || (entry & PTE_HUGE)) {
+            /* The offset inside a page spans the index bits of the levels below. */
+            uint64_t page_size = PAGE_SIZE << (9 * (level - 1));
             /* In a huge page's entry bit 12 is the PAT bit, not address. */
             *phys = (pte_address(entry) & ~(page_size - 1)) + (virt & (page_size - 1));
             return PAGING_OK;
@@ -157,11 +165,6 @@ static void map_kernel_range(pte_t *page_table, const char *start, const char *e
         page_table[page_table_index(virt, 1)] =
             kernel_virt_to_phys((const void *)virt) | flags | PTE_PRESENT;
     }
-}
-
-static bool is_kernel_code_or_rodata(phys_addr_t frame)
-{
-    return frame >= kernel_virt_to_phys(_text_start) && frame < kernel_virt_to_phys(_rodata_end);
 }
 
 /* The direct map's first 2 MiB holds the kernel image: a page table of

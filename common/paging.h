@@ -54,6 +54,7 @@ enum paging_status {
     PAGING_NO_MEMORY,           /* no frame for a new page table */
     PAGING_HUGE_PAGE,           /* inside a 2 MiB/1 GiB page, or PTE_HUGE asked for */
     PAGING_WRITABLE_EXECUTABLE, /* map: PTE_WRITABLE without PTE_NO_EXECUTE (W^X) */
+    PAGING_KERNEL_IMAGE,        /* map: PTE_WRITABLE for a frame of the kernel's text or rodata */
 };
 
 const char *paging_status_name(enum paging_status status);
@@ -82,8 +83,10 @@ void paging_set_table_allocator(frame_allocator_t allocate);
 pte_t *paging_walk(pte_t *pml4, uintptr_t virt, bool create);
 
 /* Maps the 4 KiB page at `virt` to the frame `phys` with `flags`
- * (PTE_PRESENT is implied). Refuses to replace an existing mapping, and a
- * page both writable and executable (PTE_WRITABLE without PTE_NO_EXECUTE). */
+ * (PTE_PRESENT is implied). Refuses to replace an existing mapping, a page
+ * both writable and executable (PTE_WRITABLE without PTE_NO_EXECUTE), and a
+ * writable mapping of a frame of the kernel's code or constants, whatever
+ * the other flags say: through it, code could rewrite the kernel. */
 enum paging_status paging_map(pte_t *pml4, uintptr_t virt, phys_addr_t phys, uint64_t flags);
 
 /* Removes the mapping of the page at `virt`, flushes it from the TLB and

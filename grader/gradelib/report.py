@@ -121,18 +121,31 @@ def render_table(results, variant, emu, width=None, verbose=False):
             out += [f"    {line}" for line in result.build_log.splitlines()[:60]]
             continue
         out.append(f"  {'#':>3}  {'test':<52} {'points':>6}  result")
-        for test in sorted(result.tests.values(), key=lambda t: t.number or 1 << 30):
+        shown = set()
+        for run in runs_of_one_reason(result):
+            test = run[0]
             status = "ok" if test.passed else test.status.upper()
-            line = (f"  {test.number or '-':>3}  {test_name(result, test):<52} "
-                    f"{test.score:>2}/{test.points:<3}  {status}")
-            if not test.passed:
-                line += "  " + reason(result, test)
+            if len(run) >= MIN_COLLAPSED:  # one reason, said once
+                numbers = f"{test.number or '-'}-{run[-1].number or '-'}"
+                label = f"{len(run)} tests: {test_name(result, test)} ... " \
+                        f"{test_name(result, run[-1])}"
+                line = (f"  {numbers:>3}  {label[:52]:<52} "
+                        f"{0:>2}/{sum(t.points for t in run):<3}  {status}")
+            else:
+                line = (f"  {test.number or '-':>3}  {test_name(result, test):<52} "
+                        f"{test.score:>2}/{test.points:<3}  {status}")
+            said = reason(result, test) if not test.passed else ""
+            if said:
+                line += "  " + said
+                shown.add(said.removeprefix("did not run: "))
             out.append(line[:max(width, 80)] if width else line)
             if verbose and not test.passed:
-                out += [f"         {detail}" for detail in failure_details(result, test)]
+                out += [f"         {detail}" for detail in failure_details(result, test)
+                        if detail.strip() != said]
         elf = kernel_elf(result.root, result.kernel)
         for event in symbolize(result.events, elf, result.root):
-            out.append(f"  ! {event}")
+            if re.sub(r"^boot \d+: ", "", event) not in shown:  # a reason is said once
+                out.append(f"  ! {event}")
         out += rerun_hints(result)
     points, maximum, bonus, bonus_max = score(results)
     verdict = (" - full marks" if full_marks(results) else
@@ -141,6 +154,27 @@ def render_table(results, variant, emu, width=None, verbose=False):
     out.append(f"\nTotal: {points}/{maximum}" +
                (f" + bonus {bonus}/{bonus_max}" if bonus_max else "") + verdict)
     return "\n".join(out)
+
+
+MIN_COLLAPSED = 3  # failed tests in a row with one reason that take one line
+
+
+def runs_of_one_reason(result):
+    """The kernel's tests in order, grouped: consecutive failed tests of one
+    status and one reason (every test a boot never reached) form one group,
+    each other test a group of its own."""
+    groups, last = [], None
+    for test in sorted(result.tests.values(), key=lambda t: t.number or 1 << 30):
+        key = None if test.passed else (test.status, reason(result, test))
+        if key is not None and key == last:
+            groups[-1].append(test)
+        else:
+            groups.append([test])
+        last = key
+    split = []
+    for group in groups:  # short runs keep a line per test
+        split += [group] if len(group) >= MIN_COLLAPSED else [[t] for t in group]
+    return split
 
 
 def print_table(results, variant, emu, verbose=False):
@@ -160,6 +194,12 @@ MAX_HINTS = 10  # rerun commands printed per kernel; the rest are counted
 def rerun_hints(result):
     """Each failed test's rerun command, up to MAX_HINTS, then how many more.
     Hidden tests get none: students do not have them."""
+    if result.boot_status and not any(t.status != "not run" for t in result.tests.values()):
+        number = re.sub(r"\D", "", result.kernel.split("-")[0])
+        options = toolchain.make_options() + (" REFERENCE=1" if result.kernel.startswith(
+            "solution") else "") + (f" FLAVOUR={result.flavour}" if result.flavour else "")
+        return [f"  the kernel stopped before its first test: make test-lesson{number}{options} "
+                f"reruns it   (GDB: make debug-lesson{number}{options})"]
     failed = [t for t in sorted(result.tests.values(), key=lambda t: t.number or 1 << 30)
               if not t.passed and not t.hidden]
     lines = [f"  {test.name}: {reproduce_hint(result, test)}" for test in failed[:MAX_HINTS]]
@@ -269,3 +309,58 @@ def write_json(path, data):
     with open(path, "w") as out:
         json.dump(data, out, indent=2)
         out.write("\n")
+
+
+# ---- what an instructor should look at (the batch's flags) --------------------
+
+def listed(names, most=3):
+    """'a', 'a and b', 'a, b, c and 2 more'."""
+    names = list(names)
+    if len(names) <= most:
+        return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+    return f"{', '.join(names[:most])} and {len(names) - most} more"
+
+
+SYMBOL_PLACE = re.compile(r"<\S+ at ([^>:]+):\d+>|^undefined behaviour.* at ([^:\s]+):\d+")
+
+
+def crash_in_student_code(result, test, student_files):
+    """The symbolised reason of a test whose output reports a CPU exception,
+    panic or undefined behaviour, unless it happened in a file that is not
+    the student's: a test that faults in its own code (on a NULL the
+    unfinished heap gave it) failed, and the student's code did not crash.
+    A place that cannot be named (a jump into data) counts as a crash."""
+    if not any(CRASH_LINE.search(line) for line in test.output):
+        return None
+    place = reason(result, test)
+    files = [m.group(1) or m.group(2) for m in SYMBOL_PLACE.finditer(place)]
+    students = {f"lessons/{result.lesson}/{name}" for name in student_files}
+    return place if not files or files[0] in students else None
+
+
+def attention(results, student_files):
+    """[(word, reason)]: HUNG with where, CRASHED when the student's code
+    crashed or a test took the kernel down, FORGED. One entry per word, its
+    reason naming the first case and counting the others."""
+    hung, crashed, forged = [], [], []
+    for result in results or []:
+        if result.boot_status == "hung":
+            hung.append(f"{result.kernel} {result.where}")
+        elif result.boot_status == "crashed":
+            crashed.append(f"{result.kernel} {result.where}")
+        for test in sorted(result.tests.values(), key=lambda t: t.number or 1 << 30):
+            name = test_name(result, test)
+            if test.status == "hung":
+                hung.append(test.where or f"in test {name}")
+            elif test.status == "crashed":
+                crashed.append((test.where or f"in test {name}") + ": took the kernel down")
+            elif test.status == "forged":
+                forged.append(f"{name}: {test.output[-1] if test.output else 'forged'}")
+            elif (place := crash_in_student_code(result, test, student_files)) is not None:
+                crashed.append(f"in test {name}: {place}")
+    flags = []
+    for word, cases in (("HUNG", hung), ("CRASHED", crashed), ("FORGED", forged)):
+        if cases:
+            more = f" (and {len(cases) - 1} more)" if len(cases) > 1 else ""
+            flags.append((word, cases[0] + more))
+    return flags

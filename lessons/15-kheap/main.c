@@ -28,8 +28,6 @@ static bool explain_heap_fault(struct interrupt_frame *frame)
 
 void lesson_init(void)
 {
-    pmm_init();
-    kheap_init();
     exception_set_handler(VECTOR_PAGE_FAULT, explain_heap_fault);
     kprintf("kheap: window %p..%p (%llu KiB), mapped page by page as it fills\n",
             (void *)KHEAP_START, (void *)KHEAP_END, KHEAP_SIZE / KiB);
@@ -88,8 +86,7 @@ static void make_mistakes(char *str, int *arr)
     kprintf("  str[0] = '?'    (a write after free)\n");
     str[0] = '?';
     char *again = kmalloc(DEMO_STRING);
-    show("again = kmalloc(20)", again,
-         again == str ? "str's block, reused" : "a new block");
+    show("again = kmalloc(20)", again, again == str ? "str's block, reused" : "a new block");
     kprintf("  kfree((char *)arr + 1)  (not the start of a block)\n");
     kfree((char *)arr + 1);
     show_problems();

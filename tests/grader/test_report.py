@@ -1,11 +1,8 @@
 """Unit tests of what the grader tells students and instructors
-(grader/gradelib/report.py, grader/grade's CSV, the submission's files):
+(grader/gradelib/report.py, the submission's files):
 reasons, exit status, rerun hints, compile errors, hidden tests, renamed and
 duplicated files. No kernel is booted: the results are made up."""
 
-import csv
-import importlib.machinery
-import importlib.util
 import re
 import shutil
 import sys
@@ -17,13 +14,6 @@ GRADER = Path(__file__).resolve().parent.parent.parent / "grader"
 sys.path.insert(0, str(GRADER))
 from gradelib import report, runner, submission  # noqa: E402
 from gradelib.protocol import TestResult  # noqa: E402
-
-
-def load_grade_script():
-    loader = importlib.machinery.SourceFileLoader("grade_script", str(GRADER / "grade"))
-    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
-    loader.exec_module(module)
-    return module
 
 
 def test(name, kind="homework", status="passed", points=2, output=(), number=1, hidden=False):
@@ -109,37 +99,6 @@ class GradescopeTest(unittest.TestCase):
         self.assertNotIn("hidden_secret_check", visible)
         self.assertEqual([t["visibility"] for t in data["tests"]], ["visible", "after_published"])
         self.assertEqual(report.rerun_hints(result), [])
-
-
-class CsvTest(unittest.TestCase):
-    def test_plan_order_maxima_subtotals_and_flags(self):
-        grade = load_grade_script()
-
-        def results(freelist_status, homework_status="passed"):
-            return [kernel([test("z_first", "lecture", number=1),
-                            test("a_second", "homework", status=homework_status, number=2)]),
-                    kernel([test("fl", "bonus", status=freelist_status, number=1)],
-                           "lesson15-freelist", "freelist")]
-        graded = [("ann", results("passed"), ["kheap.c taken from ann/kheap.c"]),
-                  ("ben", results("failed", "hung"),
-                   [submission.MISSING_NOTE + "kheap_freelist.c"]),
-                  ("cat", None, ["refused: kheap.c includes /etc/passwd"])]
-        with tempfile.TemporaryDirectory() as scratch:
-            path = Path(scratch) / "grades.csv"
-            grade.write_csv(path, graded)
-            with path.open() as written:
-                rows = list(csv.DictReader(written))
-        self.assertEqual(list(rows[0])[:4], ["student", "15:z_first", "15:a_second",
-                                             "15-freelist:fl"])
-        self.assertEqual((rows[0]["student"], rows[0]["total"], rows[0]["bonus"]),
-                         ("(maximum)", "4", "2"))
-        ann, ben, cat = rows[1:]
-        self.assertEqual((ann["lecture"], ann["homework"], ann["total"], ann["bonus"]),
-                         ("2", "2", "4", "2"))
-        self.assertEqual((ben["total"], ben["status"]), ("2", "graded"))
-        self.assertIn("HUNG", ben["flags"])
-        self.assertIn("missing files: kheap_freelist.c", ben["flags"])
-        self.assertEqual((cat["total"], cat["status"], cat["flags"]), ("0", "refused", "refused"))
 
 
 class SubmissionFilesTest(unittest.TestCase):
