@@ -175,21 +175,26 @@ $(HOST_LESSON_BUILD)/obj/tests/host/%.o: tests/host/%.c
 $(foreach L,$(LESSONS),$(eval $(call host_lesson_object,$(addprefix lessons/$(L)/,\
     $(call student_files,$(call number_of,$(L))))): WERROR := -Wno-error))
 
-# $(1): lesson folder, $(2): kernel name.
+# $(1): lesson folder, $(2): kernel name; HOST_PREVIOUS: the earlier lessons, whose
+# inits run first (LESSON_INITS, as for common/main.c).
 define HOST_LESSON_RULES
 $(HOST_LESSON_BUILD)/obj/$(2)/ktest_host.o: tests/host/ktest/ktest_host.c
 	@mkdir -p $$(@D)
 	@echo "  HOSTCC  $$<"
 	@$(HOST_CC) $(HOST_CFLAGS) $(HOST_SANITIZE) $(HOST_INCLUDES) -iquote tests/host/ktest \
-	    -DLESSON_NAME='"$(1)"' -MMD -MP -c $$< -o $$@
+	    -DLESSON_NAME='"$(1)"' \
+	    -D'LESSON_INITS(CALL)=$(foreach E,$(HOST_PREVIOUS) $(1),$(foreach I,$(INIT_$(call number_of,$(E))),CALL($(I))))' \
+	    -MMD -MP -c $$< -o $$@
 
 $(HOST_LESSON_BUILD)/$(2): $(call host_lesson_object,$(call host_lesson_files,$(2))) \
     $(HOST_LESSON_BUILD)/obj/$(2)/ktest_host.o tests/host/ktest/ktest.ld
 	@echo "  HOSTLD  $$@"
 	@$(HOST_CC) $(HOST_SANITIZE) -no-pie -Wl,-T,tests/host/ktest/ktest.ld $$(filter %.o,$$^) -o $$@
 endef
+HOST_PREVIOUS :=
 $(foreach L,$(LESSONS),$(foreach N,$(call number_of,$(L)),$(foreach V,lesson solution,\
-    $(foreach F,- $(FLAVOURS_$(N)),$(eval $(call HOST_LESSON_RULES,$(L),$(V)$(N)$(if $(F:-=),-$(F))))))))
+    $(foreach F,- $(FLAVOURS_$(N)),$(eval $(call HOST_LESSON_RULES,$(L),$(V)$(N)$(if $(F:-=),-$(F)))))))\
+    $(eval HOST_PREVIOUS += $(L)))
 
 # make test-lessonN HOST=1 [REFERENCE=1] [KHEAP=freelist] [ONLY=name[,name]]
 comma := ,

@@ -11,6 +11,8 @@ static const struct {
     const char *why;
 } kernel_only[] = {
     /* lessons/15-kheap/tests_paging.c */
+    {"paging_map_refuses_writable_kernel_image_frames",
+     "the process has no kernel image: no frame of the host's RAM holds its code or constants"},
     {"kernel_code_is_read_only_through_every_mapping",
      "the process has no kernel image: its code is mapped by Linux, not by the lab's page tables"},
     {"kernel_constants_are_read_only_through_every_mapping",

@@ -10,7 +10,7 @@
  * fast loop before it.
  *
  * Each test runs in a child process of its own, on a freshly booted host
- * machine (host_boot, then the lesson's own lesson_init), so a crash or a
+ * machine (host_boot, then the lessons' inits and main.c's lesson_init), so a crash or a
  * sanitizer report ends that test only. A test whose meaning the host does
  * not have (kernel_only.c) is not run: it is reported as "kernel only",
  * never as passed. */
@@ -34,7 +34,18 @@
 #error "LESSON_NAME must be defined by the build (e.g. -DLESSON_NAME=\"15-kheap\")"
 #endif
 
+#ifndef LESSON_INITS
+#error "LESSON_INITS(CALL) must be defined by the build, as for common/main.c"
+#endif
+
 extern const struct ktest __start_ktests[], __stop_ktests[]; /* ktest.ld */
+
+/* The lessons' init functions, as common/main.c declares and calls them. */
+#define DECLARE_INIT(init) void init(void);
+LESSON_INITS(DECLARE_INIT)
+#define CALL_INIT(init) init();
+
+const char lesson_name[] = LESSON_NAME;
 
 enum {
     MAX_DIAGNOSTICS_PER_TEST = 8, /* as in the kernel: a failing loop must not flood */
@@ -156,6 +167,14 @@ _Noreturn void ktest_run_all(const char *lesson, const char *command_line)
 
 /* ---- running one test: in a child process -------------------------------- */
 
+/* What common/main.c does once the machine is up (host_boot gives it). */
+static void lesson_boot(void)
+{
+    LESSON_INITS(CALL_INIT)
+    if (lesson_init != NULL)
+        lesson_init();
+}
+
 static void panic_crashes_the_test(const char *message)
 {
     crashed(message);
@@ -166,7 +185,7 @@ static _Noreturn void run_child(const struct ktest *test, unsigned number)
     alarm(TEST_TIMEOUT_SECONDS);
     host_console_echo(false); /* the boot's lines were shown once, by main */
     host_boot();
-    lesson_init();
+    lesson_boot();
     host_console_clear();
     host_console_echo_to_stdout();
     host_set_panic_hook(panic_crashes_the_test);
@@ -263,7 +282,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IONBF, 0); /* test lines and sanitizer reports in order */
     host_console_echo_to_stdout();
     host_boot(); /* the machine, once: each child boots it afresh */
-    lesson_init();
+    lesson_boot();
 
     static const struct ktest *tests[MAX_TESTS];
     unsigned count = collect_tests(tests);
