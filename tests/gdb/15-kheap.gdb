@@ -9,6 +9,8 @@ python
 if not any(b.location == "kmalloc" for b in gdb.breakpoints()):
     gdb.Breakpoint("kmalloc", type=gdb.BP_HARDWARE_BREAKPOINT)
 end
+# The live page (live.py), on a port the system picks: it follows every stop.
+kheap live 0
 continue
 
 python
@@ -39,6 +41,25 @@ def selftest_too_wide(text):
     """The first line of `text` wider than a projector shows, or None."""
     return next((line for line in text.splitlines() if len(line) > PROJECTOR_COLUMNS), None)
 
+def selftest_live(block):
+    """What the live page's server says after `finish`: the state of this
+    stop, with the new block (bump heap) or the counters that moved (any heap)."""
+    import json, urllib.request
+    with urllib.request.urlopen(LIVE.url() + "state.json", timeout=10) as answer:
+        state = json.load(answer)
+    with urllib.request.urlopen(LIVE.url(), timeout=10) as answer:
+        if b"state.json" not in answer.read():
+            return "the live server does not serve its page"
+    if "lesson_demo" not in state.get("stop", ""):
+        return "the live state is not this stop's: %s" % state.get("stop")
+    new = state.get("new", {})
+    if state.get("kind") == "bump":
+        if new.get("block", {}).get("address") != "%#x" % block:
+            return "the live page does not show the new block %#x: %s" % (block, new)
+    elif "used" not in new.get("stats", []) or not new.get("pages"):
+        return "the live page shows no counter or page this kmalloc changed: %s" % new
+    return None
+
 def selftest_check():
     block = selftest_register("$rax")
     after = selftest_used()
@@ -64,6 +85,9 @@ def selftest_check():
     outside = gdb.execute("kheap owner 0x1000", to_string=True)
     if "not in the heap" not in outside:
         return "kheap owner 0x1000 said: " + outside.strip()
+    live = selftest_live(block)
+    if live is not None:
+        return live
     for shown in (shown, owner, outside, gdb.execute("kheap owner $rax + 4096", to_string=True)):
         wide = selftest_too_wide(shown)
         if wide is not None:
