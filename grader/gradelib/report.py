@@ -355,8 +355,15 @@ def attention(results, student_files):
             name = test_name(result, test)
             if test.status == "hung":
                 hung.append(test.where or f"in test {name}")
+            elif test.status == "not run" and not result.boot_status and (
+                    stopped := re.search(r"\b(hung|crashed)\b.*", test.where)):
+                # a boot that stopped before this test: said once per boot
+                cases = hung if stopped.group(1) == "hung" else crashed
+                if f"{result.kernel} {stopped.group(0)}" not in cases:
+                    cases.append(f"{result.kernel} {stopped.group(0)}")
             elif test.status == "crashed":
-                crashed.append((test.where or f"in test {name}") + ": took the kernel down")
+                crashed.append(f"in test {name}: " + (test.where or reason(result, test)
+                                                       or "took the kernel down"))
             elif test.status == "forged":
                 forged.append(f"{name}: {test.output[-1] if test.output else 'forged'}")
             elif (place := crash_in_student_code(result, test, student_files)) is not None:
