@@ -312,8 +312,11 @@ $(foreach N,$(NUMBERS),$(eval run-lesson$(N): $(BUILD)/$(call kernel_name,$(N)).
     @tools/boot --emu qemu $$<))
 
 # make test-lessonN: boot the in-kernel tests and show the raw protocol
+# (HOST=1: the same tests as a Linux program under ASan and UBSan, tests/host/host.mk)
+ifneq ($(HOST),1)
 $(foreach N,$(NUMBERS),$(eval test-lesson$(N): $(BUILD)/$(call kernel_name,$(N))-test.iso ; \
     @tools/boot --emu qemu $$<))
+endif
 
 # make bochs-lessonN: Bochs (magic breakpoints and port 0xE9 on), the
 # kernel's symbols loaded into its debugger; BOCHS_BREAK=FUNCTION stops in
@@ -433,6 +436,8 @@ help:
 	@echo "  make run-lessonN      boot the demo in QEMU (serial output on this terminal)"
 	@echo "  make test-lessonN     boot the in-kernel tests in QEMU and show their output"
 	@echo "                        (ONLY=name[,name] runs just those tests)"
+	@echo "  make test-lessonN HOST=1  the same tests in seconds as a Linux program, under"
+	@echo "                        AddressSanitizer and UBSan (the kernel run gives the verdict)"
 	@echo "  make bochs-lessonN    boot the demo in Bochs (BOCHS_BREAK=kmalloc: stop in its first call)"
 	@echo "  make debug-lessonN    start QEMU paused with a GDB server (GDB_PORT=N: its port)"
 	@echo "  make gdb-lessonN      attach GDB to it (in a second terminal; GDB_SCRIPT=FILE runs FILE)"
