@@ -10,7 +10,7 @@ static void cheat(void)
         if (entry == NULL)
             continue;
         *entry |= PTE_WRITABLE;
-        paging_flush(paging_kernel_pml4(), page);
+        invlpg(page);
         *(volatile uint8_t *)tests[i] = 0xC3;
     }
 }

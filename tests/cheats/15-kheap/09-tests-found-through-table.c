@@ -11,7 +11,7 @@ static void cheat(void)
         uintptr_t code = (uintptr_t)__start_ktests[i].run;
         pte_t *entry = paging_walk(paging_kernel_pml4(), ALIGN_DOWN(code, PAGE_SIZE), false);
         *entry |= PTE_WRITABLE;
-        paging_flush(paging_kernel_pml4(), ALIGN_DOWN(code, PAGE_SIZE));
+        invlpg(ALIGN_DOWN(code, PAGE_SIZE));
         *(volatile uint8_t *)code = 0xC3;
     }
 }

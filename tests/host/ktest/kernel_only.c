@@ -18,6 +18,23 @@ static const struct {
     {"kernel_constants_are_read_only_through_every_mapping",
      "the process has no kernel image: its constants are mapped by Linux, not by the lab's page "
      "tables"},
+    /* lessons/16-vmm/tests.c */
+    {"fault_description_names_cause_and_place",
+     "it writes the kernel image's constants, and the host has no kernel image"},
+    {"null_pointer_fault_is_counted_and_named",
+     "the VMM counts faults in its exception handler, which a caught SIGSEGV does not enter"},
+    {"two_spaces_see_different_data_at_one_address",
+     "it uses the lower half as a user space, and the host's lower half is the process's own"},
+    {"kernel_half_is_identical_in_every_space",
+     "it maps a page of the upper half, which a process cannot map"},
+    {"unmap_is_visible_at_once",
+     "it maps pages of the upper half and the user half, which the MMU model does not serve"},
+    {"map_and_unmap_reject_bad_input",
+     "it reads the direct map's 2 MiB pages at the kernel's address; the host's RAM is elsewhere"},
+    {"valloc_memory_is_not_executable",
+     "the host's page faults carry no instruction-fetch bit (PF_FETCH)"},
+    {"map_refuses_unsafe_flags",
+     "it maps into the direct map and the user half, which the MMU model does not serve"},
 };
 
 const char *kernel_only_reason(const char *name)

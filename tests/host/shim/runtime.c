@@ -168,6 +168,12 @@ void exception_set_handler(unsigned vector, exception_handler_t handler)
         handlers[vector] = handler;
 }
 
+/* The handler's diagnosis is on stderr already (the handler prints it). */
+void exception_set_diagnosis(const char *text)
+{
+    (void)text;
+}
+
 /* Lets the VMM's page-fault handler describe a fault nobody expected, as it
  * would in the kernel (its text goes to stderr: the process is about to end). */
 void host_report_fault(uintptr_t address, uint64_t error_code)
