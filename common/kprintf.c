@@ -6,8 +6,9 @@
 #include "x86.h"
 
 enum {
-    BOCHS_E9_PORT = 0xE9, /* Bochs echoes bytes written here to its terminal */
-    MAX_DIGITS = 24,      /* 2^64 has 20 decimal digits */
+    BOCHS_E9_PORT = 0xE9,           /* Bochs echoes bytes written here to its terminal */
+    MAX_PRECISION = 64,             /* digits a precision may ask for: 2^64 has 20 decimal digits */
+    MAX_DIGITS = MAX_PRECISION + 3, /* and a sign, or a 0x prefix */
 };
 
 static bool bochs_e9_present;
@@ -31,7 +32,10 @@ void console_putc(char c)
 struct format_spec {
     bool left_align;
     bool zero_pad;
+    bool alternate; /* '#': 0x before a nonzero %x, 0 before %o */
+    char sign;      /* '+' or ' ': what a non-negative %d starts with; else 0 */
     int width;
+    int precision; /* -1: none; %s: at most this many characters; numbers: digits */
 };
 
 /* Where formatted characters go: the consoles, or a caller's buffer. */
@@ -61,12 +65,16 @@ static void put_padded(struct sink *out, const char *text, size_t length,
     size_t padding = spec->width > (int)length ? (size_t)spec->width - length : 0;
     char pad = spec->zero_pad && !spec->left_align ? '0' : ' ';
 
-    /* Zero padding goes between the sign and the digits: -0042. */
-    if (pad == '0' && length > 0 && text[0] == '-') {
-        out->put(out, '-');
-        text++;
-        length--;
-    }
+    /* Zero padding goes between the sign or 0x and the digits: -0042, 0x002a. */
+    size_t prefix = 0;
+    if (pad == '0' && length > 0 && (text[0] == '-' || text[0] == '+' || text[0] == ' '))
+        prefix = 1;
+    else if (pad == '0' && length > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+        prefix = 2;
+    for (size_t i = 0; i < prefix; i++)
+        out->put(out, text[i]);
+    text += prefix;
+    length -= prefix;
     if (!spec->left_align)
         while (padding--)
             out->put(out, pad);
@@ -83,14 +91,27 @@ static void put_number(struct sink *out, unsigned long long value, bool negative
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char buffer[MAX_DIGITS];
     size_t at = sizeof(buffer);
+    int min_digits = spec->precision < 0 ? 1 : MIN(spec->precision, MAX_PRECISION);
+    bool nonzero = value != 0;
 
-    do {
+    for (int count = 0; value != 0 || count < min_digits; count++) {
         buffer[--at] = digits[value % base];
         value /= base;
-    } while (value != 0);
+    }
+    if (spec->alternate && base == 8 && buffer[at] != '0')
+        buffer[--at] = '0';
+    if (spec->alternate && base == 16 && nonzero) {
+        buffer[--at] = upper ? 'X' : 'x';
+        buffer[--at] = '0';
+    }
     if (negative)
         buffer[--at] = '-';
-    put_padded(out, buffer + at, sizeof(buffer) - at, spec);
+    else if (spec->sign != 0)
+        buffer[--at] = spec->sign;
+    /* As in C, a precision turns zero padding off. */
+    struct format_spec padding = *spec;
+    padding.zero_pad = spec->zero_pad && spec->precision < 0;
+    put_padded(out, buffer + at, sizeof(buffer) - at, &padding);
 }
 
 /* Reads the decimal digits at *p (none: 0) and moves *p past them. */
@@ -102,22 +123,59 @@ static int parse_decimal(const char **p)
     return value;
 }
 
-/* The next argument: an int, or with an l, ll or z modifier ("wide") a
- * 64-bit one (long, long long and size_t are all 64 bits on x86_64). */
-_Static_assert(sizeof(long) == sizeof(long long) && sizeof(size_t) == sizeof(long long));
+/* The size of an integer argument, from its length modifier. */
+enum length {
+    LENGTH_CHAR,  /* hh */
+    LENGTH_SHORT, /* h */
+    LENGTH_INT,   /* none */
+    LENGTH_WIDE,  /* l, ll, z, j, t: 64 bits on x86_64 */
+};
+_Static_assert(sizeof(long) == sizeof(long long) && sizeof(size_t) == sizeof(long long) &&
+               sizeof(intmax_t) == sizeof(long long) && sizeof(ptrdiff_t) == sizeof(long long));
 
-static long long take_signed(va_list *args, bool wide)
+static enum length parse_length(const char **p)
 {
-    if (wide)
-        return va_arg(*args, long long);
-    return va_arg(*args, int);
+    if (**p == 'h') {
+        (*p)++;
+        if (**p != 'h')
+            return LENGTH_SHORT;
+        (*p)++;
+        return LENGTH_CHAR;
+    }
+    bool wide = false;
+    for (; **p == 'l' || **p == 'z' || **p == 'j' || **p == 't'; (*p)++)
+        wide = true;
+    return wide ? LENGTH_WIDE : LENGTH_INT;
 }
 
-static unsigned long long take_unsigned(va_list *args, bool wide)
+/* The next argument; char and short ones arrive promoted to int. */
+static long long take_signed(va_list *args, enum length length)
 {
-    if (wide)
+    if (length == LENGTH_WIDE)
+        return va_arg(*args, long long);
+    int value = va_arg(*args, int);
+    return length == LENGTH_CHAR    ? (signed char)value
+           : length == LENGTH_SHORT ? (short)value
+                                    : value;
+}
+
+static unsigned long long take_unsigned(va_list *args, enum length length)
+{
+    if (length == LENGTH_WIDE)
         return va_arg(*args, unsigned long long);
-    return va_arg(*args, unsigned int);
+    unsigned value = va_arg(*args, unsigned);
+    return length == LENGTH_CHAR    ? (unsigned char)value
+           : length == LENGTH_SHORT ? (unsigned short)value
+                                    : value;
+}
+
+/* A width or precision: digits, or '*' for the next int argument. */
+static int parse_count(const char **p, va_list *args)
+{
+    if (**p != '*')
+        return parse_decimal(p);
+    (*p)++;
+    return va_arg(*args, int);
 }
 
 static void format_to(struct sink *out, const char *format, va_list arguments)
@@ -129,20 +187,30 @@ static void format_to(struct sink *out, const char *format, va_list arguments)
             out->put(out, *p);
             continue;
         }
-        struct format_spec spec = {0};
+        struct format_spec spec = {.precision = -1};
         for (p++;; p++) {
             if (*p == '-')
                 spec.left_align = true;
             else if (*p == '0')
                 spec.zero_pad = true;
+            else if (*p == '#')
+                spec.alternate = true;
+            else if (*p == '+' || (*p == ' ' && spec.sign != '+'))
+                spec.sign = *p;
             else
                 break;
         }
-        spec.width = parse_decimal(&p);
-
-        bool wide = false; /* an l, ll or z modifier */
-        for (; *p == 'l' || *p == 'z'; p++)
-            wide = true;
+        spec.width = parse_count(&p, &args);
+        if (spec.width < 0) { /* a negative '*' width means '-' */
+            spec.left_align = true;
+            spec.width = -spec.width;
+        }
+        if (*p == '.') {
+            p++;
+            int precision = parse_count(&p, &args);
+            spec.precision = precision < 0 ? -1 : precision; /* a negative '*': none */
+        }
+        enum length length = parse_length(&p);
 
         switch (*p) {
         case 'c': {
@@ -154,26 +222,35 @@ static void format_to(struct sink *out, const char *format, va_list arguments)
             const char *s = va_arg(args, const char *);
             if (s == NULL)
                 s = "(null)";
-            put_padded(out, s, strlen(s), &spec);
+            size_t shown = 0; /* strnlen: with a precision, s need not end within it */
+            while (s[shown] != '\0' && (spec.precision < 0 || shown < (size_t)spec.precision))
+                shown++;
+            put_padded(out, s, shown, &spec);
             break;
         }
         case 'd':
         case 'i': {
-            long long value = take_signed(&args, wide);
+            long long value = take_signed(&args, length);
             unsigned long long magnitude =
                 value < 0 ? 0ull - (unsigned long long)value : (unsigned long long)value;
             put_number(out, magnitude, value < 0, 10, false, &spec);
             break;
         }
         case 'u':
-            put_number(out, take_unsigned(&args, wide), false, 10, false, &spec);
+            spec.sign = 0;
+            put_number(out, take_unsigned(&args, length), false, 10, false, &spec);
+            break;
+        case 'o':
+            spec.sign = 0;
+            put_number(out, take_unsigned(&args, length), false, 8, false, &spec);
             break;
         case 'x':
         case 'X':
-            put_number(out, take_unsigned(&args, wide), false, 16, *p == 'X', &spec);
+            spec.sign = 0;
+            put_number(out, take_unsigned(&args, length), false, 16, *p == 'X', &spec);
             break;
         case 'p': {
-            struct format_spec pointer_spec = {.zero_pad = true, .width = 16};
+            struct format_spec pointer_spec = {.zero_pad = true, .width = 16, .precision = -1};
             out->put(out, '0');
             out->put(out, 'x');
             put_number(out, (uintptr_t)va_arg(args, void *), false, 16, false, &pointer_spec);

@@ -1,9 +1,13 @@
 /* kprintf.h - formatted output to every console at once (serial, VGA, and
  * Bochs's port 0xE9 when present).
  *
- * Conversions: %c %s %d %i %u %x %X %p %%; length modifiers l, ll, z;
- * a width, '0' for zero padding, '-' for left alignment. %p prints
- * 0x and 16 hex digits. */
+ * What gcc's format check accepts for integers, characters and strings:
+ * conversions %c %s %d %i %u %o %x %X %p %%; length modifiers hh, h, l, ll,
+ * z, j, t; the flags '-' (left alignment), '0' (zero padding), '#' (0x
+ * before a nonzero %x, 0X before %X, 0 before %o), '+' and ' ' (the sign of
+ * a non-negative %d); a width and a precision, each a number or '*'. %p
+ * prints 0x and 16 hex digits. Floating point (%f %e %g %a) and %n are not
+ * supported: they are printed as written. */
 #ifndef KPRINTF_H
 #define KPRINTF_H
 

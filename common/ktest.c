@@ -26,6 +26,7 @@
 #include "multiboot2.h"
 #include "serial.h"
 #include "string.h"
+#include "witness.h"
 #include "x86.h"
 
 extern const struct ktest __start_ktests[], __stop_ktests[]; /* linker.ld */
@@ -72,6 +73,7 @@ static const char *const kind_names[] = {
 
 void ktest_fail_at(const char *file, int line, const char *format, ...)
 {
+    witness_check_failed();
     current.failed = true;
     if (++current.diagnostics > MAX_DIAGNOSTICS_PER_TEST) {
         if (current.diagnostics == MAX_DIAGNOSTICS_PER_TEST + 1)
@@ -277,7 +279,7 @@ static void run_one(const struct ktest *test)
     current.cleanup = NULL;
     ktest_note_clear();
     if (kjmp_set(&current.exit) == 0)
-        test->run();
+        ktest_call(test->run);
     catcher.fault = NULL; /* a test that ended inside ktest_catch_fault */
     void (*cleanup)(void) = current.cleanup;
     current.cleanup = NULL; /* a crash inside cleanup comes back here once */

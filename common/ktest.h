@@ -101,6 +101,16 @@ _Noreturn void ktest_abort(void);
 void ktest_report_comparison(const char *file, int line, const char *check, const char *op,
                              unsigned long long actual, unsigned long long expected);
 
+/* A condition's diagnostic says which way it went wrong: "EXPRESSION is
+ * false" (or "is true"), after the file and line. */
+#define KTEST_TRUTH(x, wanted, on_failure)                                                         \
+    do {                                                                                           \
+        if (!!(x) != (wanted)) {                                                                   \
+            ktest_fail_at(__FILE__, __LINE__, "%s is %s", #x, (wanted) ? "false" : "true");        \
+            on_failure;                                                                            \
+        }                                                                                          \
+    } while (0)
+
 #define KTEST_CONTINUE      (void)0
 #define KEXPECT_EQ(a, b)    KTEST_COMPARE(a, ==, b, KTEST_CONTINUE)
 #define KEXPECT_NE(a, b)    KTEST_COMPARE(a, !=, b, KTEST_CONTINUE)
@@ -108,15 +118,15 @@ void ktest_report_comparison(const char *file, int line, const char *check, cons
 #define KEXPECT_LE(a, b)    KTEST_COMPARE(a, <=, b, KTEST_CONTINUE)
 #define KEXPECT_GT(a, b)    KTEST_COMPARE(a, >, b, KTEST_CONTINUE)
 #define KEXPECT_GE(a, b)    KTEST_COMPARE(a, >=, b, KTEST_CONTINUE)
-#define KEXPECT_TRUE(x)     KTEST_COMPARE(!!(x), ==, 1, KTEST_CONTINUE)
-#define KEXPECT_FALSE(x)    KTEST_COMPARE(!!(x), ==, 0, KTEST_CONTINUE)
+#define KEXPECT_TRUE(x)     KTEST_TRUTH(x, true, KTEST_CONTINUE)
+#define KEXPECT_FALSE(x)    KTEST_TRUTH(x, false, KTEST_CONTINUE)
 #define KEXPECT_NULL(p)     KTEST_COMPARE(p, ==, 0, KTEST_CONTINUE)
 #define KEXPECT_NOT_NULL(p) KTEST_COMPARE(p, !=, 0, KTEST_CONTINUE)
 
 #define KASSERT_EQ(a, b)    KTEST_COMPARE(a, ==, b, ktest_abort())
 #define KASSERT_NE(a, b)    KTEST_COMPARE(a, !=, b, ktest_abort())
 #define KASSERT_LE(a, b)    KTEST_COMPARE(a, <=, b, ktest_abort())
-#define KASSERT_TRUE(x)     KTEST_COMPARE(!!(x), ==, 1, ktest_abort())
+#define KASSERT_TRUE(x)     KTEST_TRUTH(x, true, ktest_abort())
 #define KASSERT_NOT_NULL(p) KTEST_COMPARE(p, !=, 0, ktest_abort())
 
 /* Runs `cleanup` when the running test ends, even if it crashed: for tests

@@ -3,7 +3,9 @@
  * Boot order matters: the console first (so everything after can report),
  * then the CPU tables (so a fault is reported instead of a silent reboot),
  * then the boot information and the kernel's own page tables, and only then
- * the lesson's code. The command line picks what happens next:
+ * the lessons' code: each lesson's subsystems (INIT_NN in its lesson.mk),
+ * earlier lessons first, then what this kernel's main.c adds (lesson_init).
+ * The command line picks what happens next:
  *   mode=demo (default)  the lesson's demonstration
  *   mode=test            the in-kernel tests (see ktest.h) */
 #include "cmdline.h"
@@ -27,8 +29,19 @@
 #ifndef LESSON_FLAVOUR
 #define LESSON_FLAVOUR ""
 #endif
+#ifndef LESSON_INITS
+#error "LESSON_INITS(CALL) must be defined by the build: CALL(pmm_init) CALL(kheap_init) ..."
+#endif
+
+/* The lessons' init functions: declared here, so that common code includes
+ * no lesson's header. */
+#define DECLARE_INIT(init) void init(void);
+LESSON_INITS(DECLARE_INIT)
+#define CALL_INIT(init) init();
 
 enum { MODE_SIZE = 16 };
+
+const char lesson_name[] = LESSON_NAME;
 
 _Noreturn void kernel_main(uint32_t magic, uint32_t multiboot_info); /* boot.asm */
 
@@ -48,7 +61,9 @@ _Noreturn void kernel_main(uint32_t magic, uint32_t multiboot_info)
     char mode[MODE_SIZE] = "demo";
     cmdline_get(boot_info.command_line, "mode", mode, sizeof(mode));
 
-    lesson_init();
+    LESSON_INITS(CALL_INIT)
+    if (lesson_init != NULL)
+        lesson_init();
     kprintf("kernel: boot complete\n");
 
     if (strcmp(mode, "test") == 0)

@@ -49,6 +49,7 @@ const char *paging_status_name(enum paging_status status)
         [PAGING_NO_MEMORY] = "no frame for a page table",
         [PAGING_HUGE_PAGE] = "address inside a huge page",
         [PAGING_WRITABLE_EXECUTABLE] = "writable and executable (W^X)",
+        [PAGING_KERNEL_IMAGE] = "a frame of the kernel's code or constants, writable",
     };
     return (unsigned)status < ARRAY_SIZE(names) ? names[status] : "unknown";
 }
@@ -82,23 +83,42 @@ pte_t *paging_walk(pte_t *pml4, uintptr_t virt, bool create)
     return &table[page_table_index(virt, 1)];
 }
 
-void paging_flush(pte_t *pml4, uintptr_t virt)
+/* The rules every leaf entry follows, for paging_map and paging_protect. */
+static enum paging_status check_page_flags(uint64_t flags)
 {
-    /* The kernel half's tables are shared by every address space (lesson 16),
-     * so a change there may be cached whichever PML4 the CPU is using. */
-    bool kernel_half = virt >= DIRECT_MAP_BASE;
-    if (kernel_half || virt_to_phys_direct(pml4) == (read_cr3() & PTE_ADDRESS_MASK))
-        invlpg(virt);
+    if (flags & PTE_HUGE)
+        return PAGING_HUGE_PAGE; /* in a 4 KiB page's entry bit 7 means PAT */
+    if ((flags & PTE_WRITABLE) && !(flags & PTE_NO_EXECUTE))
+        return PAGING_WRITABLE_EXECUTABLE; /* code that can be written can be injected */
+    return PAGING_OK;
+}
+
+/* The PT entry of the mapped 4 KiB page at `virt`, or why there is none. */
+static enum paging_status mapped_entry(pte_t *pml4, uintptr_t virt, pte_t **entry)
+{
+    if (!IS_ALIGNED(virt, PAGE_SIZE))
+        return PAGING_UNALIGNED;
+    phys_addr_t existing;
+    if (paging_translate(pml4, virt, &existing) != PAGING_OK)
+        return PAGING_NOT_MAPPED;
+    *entry = paging_walk(pml4, virt, false);
+    return *entry == NULL ? PAGING_HUGE_PAGE : PAGING_OK;
+}
+
+static bool is_kernel_code_or_rodata(phys_addr_t frame)
+{
+    return frame >= kernel_virt_to_phys(_text_start) && frame < kernel_virt_to_phys(_rodata_end);
 }
 
 enum paging_status paging_map(pte_t *pml4, uintptr_t virt, phys_addr_t phys, uint64_t flags)
 {
     if (!IS_ALIGNED(virt, PAGE_SIZE) || !IS_ALIGNED(phys, PAGE_SIZE))
         return PAGING_UNALIGNED;
-    if (flags & PTE_HUGE)
-        return PAGING_HUGE_PAGE; /* in a 4 KiB page's entry bit 7 means PAT */
-    if ((flags & PTE_WRITABLE) && !(flags & PTE_NO_EXECUTE))
-        return PAGING_WRITABLE_EXECUTABLE; /* code that can be written can be injected */
+    enum paging_status status = check_page_flags(flags);
+    if (status != PAGING_OK)
+        return status;
+    if ((flags & PTE_WRITABLE) && is_kernel_code_or_rodata(phys))
+        return PAGING_KERNEL_IMAGE; /* a writable alias would let code rewrite the kernel */
     phys_addr_t existing;
     if (paging_translate(pml4, virt, &existing) == PAGING_OK)
         return PAGING_ALREADY_MAPPED;
@@ -106,26 +126,35 @@ enum paging_status paging_map(pte_t *pml4, uintptr_t virt, phys_addr_t phys, uin
     if (entry == NULL)
         return PAGING_NO_MEMORY;
     *entry = phys | (flags & PTE_FLAGS_MASK) | PTE_PRESENT;
-    /* The CPU does not cache not-present entries, but flushing is cheap and
-     * keeps the rule simple: every change to an entry is followed by a flush. */
-    paging_flush(pml4, virt);
     return PAGING_OK;
 }
 
 enum paging_status paging_unmap(pte_t *pml4, uintptr_t virt, phys_addr_t *frame)
 {
-    if (!IS_ALIGNED(virt, PAGE_SIZE))
-        return PAGING_UNALIGNED;
-    phys_addr_t existing;
-    if (paging_translate(pml4, virt, &existing) != PAGING_OK)
-        return PAGING_NOT_MAPPED;
-    pte_t *entry = paging_walk(pml4, virt, false);
-    if (entry == NULL)
-        return PAGING_HUGE_PAGE;
+    pte_t *entry;
+    enum paging_status status = mapped_entry(pml4, virt, &entry);
+    if (status != PAGING_OK)
+        return status;
     if (frame != NULL)
         *frame = pte_address(*entry);
     *entry = 0;
-    paging_flush(pml4, virt);
+    return PAGING_OK;
+}
+
+enum paging_status paging_protect(pte_t *pml4, uintptr_t virt, uint64_t flags)
+{
+    if (!IS_ALIGNED(virt, PAGE_SIZE))
+        return PAGING_UNALIGNED;
+    enum paging_status status = check_page_flags(flags);
+    if (status != PAGING_OK)
+        return status;
+    pte_t *entry;
+    status = mapped_entry(pml4, virt, &entry);
+    if (status != PAGING_OK)
+        return status;
+    if ((flags & PTE_WRITABLE) && is_kernel_code_or_rodata(pte_address(*entry)))
+        return PAGING_KERNEL_IMAGE; /* as paging_map: no writable alias of the kernel */
+    *entry = pte_address(*entry) | (flags & PTE_FLAGS_MASK) | PTE_PRESENT;
     return PAGING_OK;
 }
 
@@ -157,11 +186,6 @@ static void map_kernel_range(pte_t *page_table, const char *start, const char *e
         page_table[page_table_index(virt, 1)] =
             kernel_virt_to_phys((const void *)virt) | flags | PTE_PRESENT;
     }
-}
-
-static bool is_kernel_code_or_rodata(phys_addr_t frame)
-{
-    return frame >= kernel_virt_to_phys(_text_start) && frame < kernel_virt_to_phys(_rodata_end);
 }
 
 /* The direct map's first 2 MiB holds the kernel image: a page table of

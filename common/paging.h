@@ -54,6 +54,7 @@ enum paging_status {
     PAGING_NO_MEMORY,           /* no frame for a new page table */
     PAGING_HUGE_PAGE,           /* inside a 2 MiB/1 GiB page, or PTE_HUGE asked for */
     PAGING_WRITABLE_EXECUTABLE, /* map: PTE_WRITABLE without PTE_NO_EXECUTE (W^X) */
+    PAGING_KERNEL_IMAGE,        /* map: PTE_WRITABLE for a frame of the kernel's text or rodata */
 };
 
 const char *paging_status_name(enum paging_status status);
@@ -81,22 +82,31 @@ void paging_set_table_allocator(frame_allocator_t allocate);
  * `virt`. */
 pte_t *paging_walk(pte_t *pml4, uintptr_t virt, bool create);
 
+/* The page-table layer edits entries and never touches the TLB: the CPU may
+ * keep using a translation it cached before an entry changed, until it is
+ * told to forget it (invlpg, or loading CR3). Whoever calls paging_unmap or
+ * paging_protect decides whether that is needed (lesson 16). */
+
 /* Maps the 4 KiB page at `virt` to the frame `phys` with `flags`
- * (PTE_PRESENT is implied). Refuses to replace an existing mapping, and a
- * page both writable and executable (PTE_WRITABLE without PTE_NO_EXECUTE). */
+ * (PTE_PRESENT is implied). Refuses to replace an existing mapping, a page
+ * both writable and executable (PTE_WRITABLE without PTE_NO_EXECUTE), and a
+ * writable mapping of a frame of the kernel's code or constants, whatever
+ * the other flags say: through it, code could rewrite the kernel. On any
+ * refusal the tables are unchanged (tables made on the way before
+ * PAGING_NO_MEMORY stay, empty). */
 enum paging_status paging_map(pte_t *pml4, uintptr_t virt, phys_addr_t phys, uint64_t flags);
 
-/* Removes the mapping of the page at `virt`, flushes it from the TLB and
- * stores the frame it pointed to in *frame (if not NULL). Page tables that
- * become empty are kept. */
+/* Removes the mapping of the 4 KiB page at `virt` and stores the frame it
+ * pointed to in *frame (if not NULL); the frame is not freed. Page tables
+ * that become empty are kept. PAGING_HUGE_PAGE inside a 2 MiB/1 GiB page. */
 enum paging_status paging_unmap(pte_t *pml4, uintptr_t virt, phys_addr_t *frame);
+
+/* Replaces the flags of the mapped 4 KiB page at `virt` with `flags`
+ * (PTE_PRESENT implied; the rules of paging_map), keeping its frame. */
+enum paging_status paging_protect(pte_t *pml4, uintptr_t virt, uint64_t flags);
 
 /* The physical address `virt` translates to (huge pages included), or
  * PAGING_NOT_MAPPED. */
 enum paging_status paging_translate(pte_t *pml4, uintptr_t virt, phys_addr_t *phys);
-
-/* Flushes `virt` from the TLB if `pml4` is the tree the CPU is using, or if
- * `virt` is in the kernel half, which every tree shares. */
-void paging_flush(pte_t *pml4, uintptr_t virt);
 
 #endif

@@ -3,6 +3,7 @@
 #include "emulator.h"
 #include "exception.h"
 #include "kprintf.h"
+#include "witness.h"
 #include "x86.h"
 
 _Noreturn void panic_at(const char *file, int line, const char *format, ...)
@@ -10,6 +11,7 @@ _Noreturn void panic_at(const char *file, int line, const char *format, ...)
     uint64_t rsp, rbp;
     __asm__ volatile("mov %%rsp, %0; mov %%rbp, %1" : "=r"(rsp), "=r"(rbp));
 
+    witness_crash_report();
     va_list args;
     va_start(args, format);
     kprintf("\n*** PANIC at %s:%d: ", file, line);

@@ -19,7 +19,9 @@ def main():
             entries.append({
                 "directory": str(ROOT),
                 "file": str(source),
-                "arguments": [a for a in compiler_and_flags if a not in GCC_ONLY] + ["-DLESSON_NAME=\"editor\"", "-c", str(source)],
+                # What make gives common/main.c per kernel: a lesson's name and its inits.
+                "arguments": [a for a in compiler_and_flags if a not in GCC_ONLY] + [
+                    "-DLESSON_NAME=\"editor\"", "-DLESSON_INITS(CALL)=", "-c", str(source)],
             })
     json.dump(entries, sys.stdout, indent=1)
     print()

@@ -53,7 +53,7 @@ def has_display():
 
 
 def qemu_command(iso, *, headless=True, gdb_port=None, exit_device=True, log=None,
-                 keys=False, results=None, nonce=None):
+                 keys=False, results=None, nonce=None, witness=None):
     """QEMU booting `iso` with the serial port on stdout.
 
     headless: no window (-display none); otherwise QEMU opens its window and
@@ -64,7 +64,9 @@ def qemu_command(iso, *, headless=True, gdb_port=None, exit_device=True, log=Non
     person at the terminal: Ctrl-A X quits, Ctrl-A C switches to QEMU's
     monitor, and Ctrl-C still quits (-serial mon:stdio would pass it to the
     kernel). results: a file for COM2, the test results channel; nonce:
-    handed to the kernel through fw_cfg (see channel.py)."""
+    handed to the kernel through fw_cfg (see channel.py). witness: a Unix
+    socket path where the gdbstub waits, the guest paused, for the grader's
+    witness (witness.py)."""
     require(QEMU)
     command = [QEMU, "-cdrom", str(iso), "-m", f"{MEMORY_MB}M", "-no-reboot", "-nic", "none"]
     if keys:
@@ -77,6 +79,9 @@ def qemu_command(iso, *, headless=True, gdb_port=None, exit_device=True, log=Non
         command += QEMU_EXIT_DEVICE
     if gdb_port is not None:
         command += ["-S", "-gdb", f"tcp:127.0.0.1:{gdb_port}"]
+    if witness is not None:
+        command += ["-S", "-chardev", f"socket,id=witness,path={witness},server=on,wait=off",
+                    "-gdb", "chardev:witness"]
     if log:
         command += ["-d", "int,cpu_reset", "-D", str(log)]
     if results:

@@ -1,20 +1,31 @@
-"""Checks of each submitted file's compiled code, before it is booted.
+"""The one compile pass over each submitted file, before it is built: what
+the file reads, and what it is made of.
 
-Student code runs in ring 0 beside the test harness, so what it could do is
-judged from what it is made of:
+First, what it reads (Refused, the submission is not graded): the file must
+preprocess, the preprocessor's full listing (-MD) must name only headers it
+may include (includable: common/*.h, its lesson's and earlier lessons'), its
+line markers only files it read, and its assembly no directive that reads a
+file (.incbin, .include) or could build one (.macro, .irp, .rept), wherever
+it stands. Every compiler and binutils run is sandboxed (sandbox.py).
+
+Then what it is made of. Student code runs in ring 0 beside the test
+harness, so what it could do is judged from its object:
 
 - every symbol it uses from elsewhere must belong to the lesson's API: a name
   declared in a header of common/ or of the lesson (or an earlier one), other
   than the harness's headers, or one that the file's reference or starter
   twin uses. The harness's own symbols (HARNESS_SYMBOL) cost the kernel its
-  points;
-- no port I/O (the kernel's points again), and no other privileged
-  instruction unless the reference or starter version of the same file uses
-  it (vmm.c: invlpg and CR3; kheap.c: cli, sti);
-- no inline assembly of its own, no machine code written as data (.byte and
-  friends), no sections of its own, no casts to function pointers, no reading
-  of its callers' frames (__builtin_return_address): the ways to reach code
-  and data of the harness without naming them.
+  points; the image's linker symbols (_text_end, ...) are flagged unless the
+  twin uses them;
+- no port I/O, even through x86.h's helpers (the kernel's points again); no
+  privileged instruction written in the file's own assembly, and no call
+  through a register, unless the reference or starter version of the same
+  file does the same. The lab's helpers (read_cr3(), invlpg()) used as they
+  are written are not the file's own;
+- no inline or top-level assembly of its own, no machine code written as
+  data (.byte and friends), no sections of its own, no casts to function
+  pointers, no reading of its callers' frames (__builtin_return_address):
+  the ways to reach code and data of the harness without naming them.
 
 Allowances are derived from the lab's headers and reference files, so they
 follow the lessons as they change. A finding never stops the grading: it is
@@ -58,6 +69,10 @@ LINE_MARKER_FLAGS = re.compile(r'^# (\d+) "((?:[^"\\]|\\.)*)"((?: \d+)*)\s*$', r
 # Assembler directives that read a file, and those that could build one
 # (macros and repetitions paste text into directive names): anywhere.
 FILE_DIRECTIVE = re.compile(r"\.\s*(incbin|include|macro|irpc?|rept|altmacro)\b", re.I)
+# A message of the compiler about itself, naming no file.
+COMPILER_SAYS = re.compile(r"^(cc1\w*|gcc[-\w.]*|clang[-\w.]*|as|collect2|x86_64-\S*): ")
+# The origin of assembly outside any asm statement's brackets: the file's own.
+TOP_LEVEL = "<top level>"
 # What gcc -g writes between the asm statements of one #APP block.
 DEBUG_LABEL = re.compile(r"^(\.L(VL|VU|BB|BE|FB|FE)\d+:|\.loc\s.*|\.cfi_\w+.*)?$")
 # A call or jump through a register, not through a jump table of the compiler's.
@@ -154,12 +169,17 @@ class Compiled:
 
 
 def own_diagnostics(text, source, limit=20):
-    """The compiler's messages about `source` itself, made safe to show: a
-    student sees nothing of another file (a header's lines, a test's)."""
+    """The compiler's messages about `source` itself and about itself
+    ("virtual memory exhausted"), made safe to show: a student sees nothing
+    of another file (a header's lines, a test's)."""
     shown, keep = [], False
     for line in text.splitlines():
-        if re.match(r"^\S.*?:(\d+:)?(\d+:)? ", line) or line.startswith("In file included"):
-            keep = line.startswith(f"{source}:")
+        if COMPILER_SAYS.match(line):
+            keep = True
+        elif re.match(r"^(In file included from |\s+from )?[^\s:]+:", line):
+            keep = re.match(rf"^(In file included from )?{re.escape(str(source))}:", line) is not None
+        elif not line[:1].isspace():
+            keep = True  # a message that names no file: "compilation terminated."
         if keep:
             shown.append(sanitize.text(line, keep_tab=True))
     return "\n".join(shown[:limit]) or "(the compiler's messages are about other files)"
@@ -275,8 +295,9 @@ def asm_blocks(listing, source):
     brackets an asm statement's text with '# LINE "FILE" 1' and '# 0 "" 2'
     inside #APP ... #NO_APP: FILE says where it was written. Any other text
     there is the file's own (top-level asm, or clang's, which marks
-    nothing), except the compiler's debug labels between statements."""
-    blocks, block, origin, in_app = [], [], source, False
+    nothing), except the compiler's debug labels between statements; its
+    origin is TOP_LEVEL."""
+    blocks, block, origin, in_app = [], [], TOP_LEVEL, False
 
     def close():
         if block:
@@ -286,7 +307,7 @@ def asm_blocks(listing, source):
     for line in listing.splitlines():
         stripped = line.strip()
         if stripped == "#APP":
-            in_app, origin = True, source
+            in_app, origin = True, TOP_LEVEL
         elif not in_app:
             continue
         elif stripped == "#NO_APP":
@@ -297,8 +318,8 @@ def asm_blocks(listing, source):
             origin = marker.group(1)
         elif stripped.startswith(ASM_END):
             close()
-            origin = source
-        elif origin != source or not DEBUG_LABEL.match(stripped):
+            origin = TOP_LEVEL
+        elif origin != TOP_LEVEL or not DEBUG_LABEL.match(stripped):
             block.append(line)
     return blocks
 
@@ -443,10 +464,14 @@ def check_file(lesson, name, root, flags, lab_view, workdir):
     for origin, text in compiled.asm_blocks:
         if not text or any(template.fullmatch(text) for template in lab_view.templates):
             continue  # a helper or macro of the lab's headers (BOCHS_BREAK), or the same
-        origin = "" if origin == str(source) else f" (marked as from {sanitize.text(origin)})"
-        kind = "machine code as data" if re.search(r"(^|;)\.(byte|word|long|quad|int|short|"
-                                                   r"ascii|string|fill|skip|space)\b", text) \
-            else "inline assembly"
+        if origin == TOP_LEVEL:
+            kind, origin = "top-level assembly", ""
+        else:
+            kind = "machine code as data" if re.search(r"(^|;)\.(byte|word|long|quad|int|"
+                                                       r"short|ascii|string|fill|skip|space)\b",
+                                                       text) else "inline assembly"
+            origin = "" if origin == str(source) else \
+                f" (marked as from {sanitize.text(origin)})"
         findings.append(Finding(name, f"{kind}: {sanitize.text(text[:80])!r}{origin}", False))
     odd = sorted(s for s in compiled.sections if not ALLOWED_SECTION.match(s))
     if odd:

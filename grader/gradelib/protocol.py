@@ -39,6 +39,7 @@ class TestResult:
     status: str = "not run"   # passed, failed, crashed, hung, forged, not run
     score: int = 0
     hidden: bool = False      # from an instructor's --extra-tests file
+    where: str = ""           # one line: where it failed, hung or crashed ("" if passed)
     output: list = field(default_factory=list)  # diagnostics and reports
     where: str = ""           # hung or crashed: where, in one line ("in kmalloc, kheap.c:12")
 

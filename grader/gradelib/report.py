@@ -85,7 +85,10 @@ def first_problem(test):
         if CRASH_LINE.search(line):
             where = next((m.group(1) for later in lines[index + 1:]
                           if (m := FAULT_PLACE.match(later))), None)
-            return line.strip(" *") + (f" at {where}" if where else "")
+            # A page fault's line names its address and diagnosis: the
+            # instruction comes last, apart from them.
+            joiner = "; instruction at " if "#PF" in line else " at "
+            return line.strip(" *") + (f"{joiner}{where}" if where else "")
     for line in lines:
         if BOOT_END.match(line):
             return line

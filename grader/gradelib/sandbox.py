@@ -10,11 +10,12 @@ it kills everything it started. What a student's code could name at compile
 time (an instructor's files, another student's, the grader's own) is simply
 not there.
 
-QEMU alone keeps the machine's network namespace when it is given
-`network=True`: its gdbstub listens on 127.0.0.1 for the grader, which runs
-outside. The guest has no network device, so this exposes nothing to the
-student's code. Bochs, whose display server listens on every interface,
-always gets a private network.
+The grader reaches QEMU's gdbstub through a unix socket in the boot's
+folder, which is shared with the sandbox. A TCP gdbstub on 127.0.0.1 would
+need `network=True` (the machine's network namespace): for QEMU alone,
+whose guest has no network device, so the student's code gains nothing.
+Bochs, whose display server listens on every interface, always gets a
+private network.
 
 Where bubblewrap cannot run (not installed, or no namespaces: an old
 kernel, a container that forbids them), programs run unsandboxed, with the
@@ -46,9 +47,10 @@ class Limits:
     file_size: int  # bytes of any one file it writes
 
 
-# A compiler needs under 100 MiB for a lesson's file: a preprocessor bomb
-# ends here, not in the machine's swap.
-COMPILE = Limits(memory=1024 * MiB, cpu=60, file_size=64 * MiB)
+# gcc and clang need under 40 MiB of memory and a second of CPU for any file
+# of the lab (measured with /usr/bin/time): a preprocessor bomb ends here, in
+# a few seconds, not in the machine's swap.
+COMPILE = Limits(memory=512 * MiB, cpu=30, file_size=64 * MiB)
 # QEMU reserves 1 GiB of address space for its translated code, plus the
 # guest's RAM; the CPU budgets of a boot are the runner's, this is a backstop.
 EMULATOR = Limits(memory=4096 * MiB, cpu=900, file_size=256 * MiB)

@@ -11,11 +11,6 @@ enum {
     DEMO_CONTIGUOUS_FRAMES = 4,
 };
 
-void lesson_init(void)
-{
-    pmm_init();
-}
-
 static void missing(const char *what)
 {
     kprintf("\n-> %s (lessons/14-pmm/pmm.c). The demo stops here.\n", what);

@@ -34,6 +34,7 @@
  */
 #include "pmm.h"
 #include "kprintf.h"
+#include "not_written.h"
 #include "panic.h"
 #include "paging.h"
 #include "string.h"
@@ -48,6 +49,7 @@ size_t pmm_storage_size(phys_addr_t memory_end)
      * below memory_end (never above PMM_MEMORY_LIMIT): whole uint64_t words,
      * the same number for `used` and for `reserved`.
      * Test: storage_size_covers_both_bitmaps. */
+    NOT_WRITTEN("practice 1");
     return 0;
 }
 
@@ -59,16 +61,15 @@ void pmm_init_map(const struct memory_region *map, size_t map_count,
      * map in `storage`: `used` in its first half, `reserved` in its second.
      * frame_count ends at the end of the highest usable region, but never
      * past PMM_MEMORY_LIMIT nor past what half of storage_size can describe.
-     * Then apply the rule and the invariants above, and count the frames.
-     * Traps: the map may be unsorted and overlapping (reserved wins, whatever
-     * the order); a usable region keeps only its whole frames, anything else
-     * takes every frame it touches; a zero-length entry touches nothing;
-     * base + length can wrap past 2^64.
+     * Afterwards every invariant above holds, whatever the order of the map's
+     * entries and however they overlap.
+     * Pitfall: where does an entry end whose base + length is past 2^64?
      * Tests: map_usable_region_frames_are_free, map_overlapping_regions,
      * map_unsorted_regions, map_zero_length_and_unaligned_regions,
      * map_empty_reserved_entries_reserve_nothing, map_region_straddling_the_kernel,
      * map_memory_beyond_the_bitmap_is_ignored, map_without_usable_memory,
      * map_never_hands_out_frame_zero, map_region_wrapping_past_2_64. */
+    NOT_WRITTEN("practice 1");
 }
 
 /* ---- practice 2: one frame at a time --------------------------------------- */
@@ -77,19 +78,20 @@ phys_addr_t pmm_alloc_frame(void)
 {
     /* TODO(practice 2): take a free frame - the first one found from
      * next_search on, wrapping round to frame 0 - mark it used and return its
-     * address; PMM_NO_FRAME when none is free. Look at 64 frames at once: a
-     * word of `used` that is all ones has no free frame. The last word may
-     * have bits past frame_count.
+     * address; PMM_NO_FRAME when none is free.
+     * Pitfall: the last word of `used` may have bits for frames past
+     * frame_count. Can one of them be handed out?
      * Tests: alloc_hands_out_every_free_frame_once, alloc_search_wraps_past_the_hint,
      * and (with practice 3) frames_never_inside_reserved_memory. */
+    NOT_WRITTEN("practice 2");
     return PMM_NO_FRAME;
 }
 
 enum pmm_status pmm_free_frame(phys_addr_t frame)
 {
     /* TODO(practice 2): give a frame from pmm_alloc_frame back: it is free
-     * again, counted as free, and the next search may find it (move
-     * next_search back if it is past the frame).
+     * again and counted as free; when it is the lowest free frame, the next
+     * pmm_alloc_frame hands it out. Pitfall: where does the next search start?
      * Test: free_makes_the_frame_available_again.
      *
      * TODO(homework 1): refuse anything else with the status pmm.h names
@@ -99,25 +101,28 @@ enum pmm_status pmm_free_frame(phys_addr_t frame)
      * warns on the console with the address and pmm_status_name(), adds 1 to
      * stats.rejected_frees and changes nothing else.
      * Tests: free_rejects_double_free, free_rejects_bad_addresses. */
-    return PMM_OK;
+    NOT_WRITTEN("practice 2");
+    (void)frame;
+    return PMM_NOT_WRITTEN;
 }
 
 /* ---- practice 3: the boot PMM ---------------------------------------------- */
 
 void pmm_init(void)
 {
-    /* TODO(practice 3): build the kernel's PMM from boot_info.memory_map with
-     * pmm_init_map. Reserve what is in use before the PMM exists: the low
-     * 1 MiB, the kernel image (_kernel_phys_start.._kernel_phys_end), the
-     * Multiboot2 information (boot_info.info_start..info_end), every boot
-     * module, and the bitmaps themselves. The bitmaps go in usable RAM below
-     * PMM_MEMORY_LIMIT, page-aligned, where they touch nothing reserved and
-     * no non-usable region; reach them through phys_to_virt. Panic (saying
-     * why, with "pmm:") if there is no room for them or no usable frame.
-     * Last, hand page-table allocation to the PMM (paging_set_table_allocator).
+    /* TODO(practice 3): the kernel's PMM, over boot_info.memory_map. The
+     * reservation rules are yours: afterwards no frame that anything was using
+     * before the PMM existed is free. The bitmaps lie in usable RAM below
+     * PMM_MEMORY_LIMIT, page-aligned, touching nothing reserved and no region
+     * that is not usable, and are never handed out either. Page tables made
+     * from then on come from the PMM. No room for the bitmaps, or no usable
+     * frame at all: a panic that says why, starting "pmm:".
+     * Pitfall: what did GRUB load besides the kernel, and where is the very
+     * list of memory regions you are reading?
      * Tests: total_matches_memory_map, frames_never_inside_reserved_memory,
      * boot_modules_are_reserved, bitmaps_are_in_usable_ram_and_reserved,
      * page_tables_come_from_the_pmm. */
+    NOT_WRITTEN("practice 3");
 }
 
 /* ---- homework 2: contiguous runs ------------------------------------------- */
@@ -130,6 +135,7 @@ phys_addr_t pmm_alloc_frames(size_t count)
      * must not cross a used or reserved frame.
      * Tests: alloc_frames_returns_a_contiguous_run, alloc_frames_skips_holes,
      * alloc_frames_rejects_bad_requests. */
+    NOT_WRITTEN("homework 2");
     return PMM_NO_FRAME;
 }
 
@@ -140,5 +146,7 @@ enum pmm_status pmm_free_frames(phys_addr_t first, size_t count)
      * otherwise release none and refuse with the first problem. Beware of
      * first + count * PAGE_SIZE when count is huge.
      * Tests: alloc_frames_returns_a_contiguous_run, alloc_frames_rejects_bad_requests. */
-    return PMM_OUT_OF_RANGE;
+    NOT_WRITTEN("homework 2");
+    (void)first, (void)count;
+    return PMM_NOT_WRITTEN;
 }

@@ -39,6 +39,7 @@ enum pmm_status {
     PMM_OUT_OF_RANGE,   /* above the memory the PMM manages */
     PMM_RESERVED_FRAME, /* the frame was never free memory (kernel, BIOS, ...) */
     PMM_DOUBLE_FREE,    /* the frame is free already */
+    PMM_NOT_WRITTEN,    /* the starter's stubs: the function is not written yet */
 };
 
 /* Counters for the demo, the tests and anyone tuning memory use. */

@@ -26,6 +26,7 @@ const char *pmm_status_name(enum pmm_status status)
         [PMM_OUT_OF_RANGE] = "beyond managed memory",
         [PMM_RESERVED_FRAME] = "reserved frame (never allocated)",
         [PMM_DOUBLE_FREE] = "double free (frame is already free)",
+        [PMM_NOT_WRITTEN] = "not written yet",
     };
     return (unsigned)status < ARRAY_SIZE(names) ? names[status] : "unknown";
 }

@@ -25,9 +25,11 @@
 #include "irq_guard.h"
 #include "kheap.h"
 #include "kprintf.h"
+#include "not_written.h"
 #include "paging.h"
 #include "pmm.h"
 #include "string.h"
+#include "x86.h"
 
 #define HEAP_PAGE_FLAGS (PTE_WRITABLE | PTE_NO_EXECUTE) /* data: never code */
 
@@ -37,17 +39,18 @@
 static struct kheap_stats heap_stats; /* homework 3 */
 static struct kheap_report heap_last; /* homework 1: the last warning */
 
-/* TODO(practice): map every page of [heap_mapped, end) onto a fresh PMM
- * frame (pmm_alloc_frame, paging_map onto paging_kernel_pml4() with
- * HEAP_PAGE_FLAGS), moving heap_mapped up; `end` is a multiple of PAGE_SIZE,
- * at most heap_end. Return true when all are mapped.
- * Pitfall: the PMM may run out halfway (of frames for the pages, or for the
- * page tables paging_map creates: PAGING_NO_MEMORY). Then unmap what this
- * call mapped, give every frame back (paging_unmap tells you which) and
- * return false, leaving the heap exactly as it was.
+/* TODO(practice): afterwards every page of [heap_start, end) is mapped,
+ * writable and no-execute (HEAP_PAGE_FLAGS), each onto a frame of its own,
+ * and heap_mapped == end; true. `end` is a multiple of PAGE_SIZE, at most
+ * heap_end. If that cannot be done: false, and the page tables, the PMM's
+ * free frames and heap_mapped are exactly as they were before the call.
+ * Pitfall: the PMM runs out while a 2 MiB part of the window gets its very
+ * first page. What else did that page need from the PMM, and who gives it
+ * back?
  * Tests: failed_mapping_gives_frames_back, heap_pages_are_mapped_only_as_needed. */
 [[maybe_unused]] static bool map_up_to(uintptr_t end)
 {
+    NOT_WRITTEN("practice");
     (void)end;
     return false;
 }
@@ -56,18 +59,21 @@ static struct kheap_report heap_last; /* homework 1: the last warning */
  * again starts a fresh heap (the tests do, before each test): every page of
  * the window that is mapped is unmapped and its frame given back, whatever
  * state the previous heap was left in, and every counter restarts.
- * Tests: kheap_init_gives_every_frame_back, heap_pages_are_mapped_only_as_needed. */
-void kheap_init(void) {}
+ * Pitfall: after paging_unmap returns, can a write to that page still reach
+ * the frame you just gave back?
+ * Tests: kheap_init_gives_every_frame_back, heap_pages_are_mapped_only_as_needed,
+ * write_past_the_mapped_part_faults. */
+void kheap_init(void)
+{
+    NOT_WRITTEN("practice");
+}
 
-/* TODO(practice): a block of at least `size` bytes at heap_curr, or NULL if
- * the window (or the PMM) has no room. Contract in kheap.h.
- *   - Blocks start on multiples of KHEAP_MIN_ALIGN: round sizes up.
- *   - kmalloc(0) is a block of its own, not NULL: two calls differ.
- *   - Pitfall: `heap_curr + size > heap_end` is not a size check. For a
- *     huge size the sum wraps past 2^64 to a small address and the request
- *     gets through. Compare the size with the room left instead, and mind
- *     that rounding up a huge size can wrap to 0 as well.
- *   - Map (map_up_to) before moving heap_curr; if mapping fails, fail.
+/* TODO(practice): the contract is in kheap.h: a block of at least `size`
+ * bytes in the window, overlapping no other, every byte of it mapped;
+ * kmalloc(0) is a block of its own. NULL if the window or the PMM has no
+ * room, and then nothing has changed (the counters aside). The invariants
+ * above hold after every call.
+ * Pitfall: what does `heap_curr + size` give when size is near 2^64?
  * Tests: kmalloc_results_are_16_byte_aligned,
  * kmalloc_blocks_are_distinct_and_do_not_overlap,
  * kmalloc_zero_returns_distinct_pointers, every_returned_byte_is_writable,
@@ -75,34 +81,35 @@ void kheap_init(void) {}
  * kmalloc_fills_the_window_exactly, huge_sizes_return_null_without_wrapping. */
 void *kmalloc(size_t size)
 {
+    NOT_WRITTEN("practice");
     (void)size;
     return NULL;
 }
 
-/* TODO(practice): n * size bytes, zeroed (a frame may hold an earlier
- * user's data). Pitfall: n * size can wrap past SIZE_MAX to a small number;
- * kcalloc(2^63 + 1, 2) must not return a 2-byte block. Such a product gets
- * NULL (and counts as a failed call, homework 3).
+/* TODO(practice): a block for n elements of `size` bytes, every byte zero,
+ * as kmalloc gives blocks; NULL (a failed call, homework 3) if n * size
+ * bytes is more than a size_t can count.
+ * Pitfall: what does kcalloc(2^63 + 1, 2) ask kmalloc for?
  * Tests: kcalloc_zeroes_dirty_memory, kcalloc_rejects_overflowing_products. */
 void *kcalloc(size_t n, size_t size)
 {
+    NOT_WRITTEN("practice");
     (void)n;
     (void)size;
     return NULL;
 }
 
-/* TODO(homework 2): a block of `size` bytes at a multiple of `align`, any
- * power of two the window can satisfy (1 and 2 too: every block is 16-byte
- * aligned anyway). 0, 3, 24 or any other align gives NULL. No header: skip
- * the bytes up to the next multiple of align; they count as used. Less than
- * `align` bytes may be skipped, and none after the block.
- * Pitfall: ALIGN_UP(heap_curr, 2^63) wraps. Check the padding against the
- * room left, as kmalloc checks the size. Share kmalloc's path rather than
- * copy it: kmalloc is kmalloc_aligned(size, KHEAP_MIN_ALIGN).
+/* TODO(homework 2): a block of `size` bytes at a multiple of `align`, for
+ * any power of two the window can satisfy (1 and 2 too); NULL for 0, 3, 24
+ * or any other align. No header: fewer than `align` bytes may be skipped
+ * before the block, none after it, and the skipped bytes count as used.
+ * kmalloc's contract and the invariants hold for these blocks too.
+ * Pitfall: what is ALIGN_UP(heap_curr, 2^63)?
  * Tests: kmalloc_aligned_honours_every_power_of_two,
  * kmalloc_aligned_rejects_bad_alignments. */
 void *kmalloc_aligned(size_t size, size_t align)
 {
+    NOT_WRITTEN("homework 2");
     (void)size;
     (void)align;
     return NULL;
@@ -118,19 +125,21 @@ void *kmalloc_aligned(size_t size, size_t align)
  * kfree_reports_misaligned_pointers. */
 void kfree(void *ptr)
 {
+    NOT_WRITTEN("homework 1");
     (void)ptr;
 }
 
-/* TODO(homework 3): the counters, as kheap.h defines them. `requested`,
- * `allocations` and `failures` are counted where every allocation passes
- * exactly once, failed ones too; `capacity`, `used`, `peak` and
- * `pages_mapped` are filled in here. `used` and `peak` need no counter of
- * their own: the state says both. (What kfree counts shows here already.)
+/* TODO(homework 3): the counters, each as kheap.h defines it; `used` is
+ * given (the practice tests read it).
+ * Pitfall: kmalloc_aligned(1, 3) and kcalloc(SIZE_MAX, 2) fail. Which
+ * counters move, and by how much?
  * Tests: stats_count_bytes_and_calls_exactly,
  * stats_count_failures_and_nothing_else, stats_include_alignment_padding. */
 void kheap_get_stats(struct kheap_stats *out)
 {
+    NOT_WRITTEN("homework 3");
     *out = heap_stats;
+    out->used = heap_curr - heap_start; /* given: the bytes blocks took, padding included */
 }
 
 /* Given: the last warning, for the tests (kheap.h). */

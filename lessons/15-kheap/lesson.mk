@@ -7,6 +7,12 @@ STUDENT_15 := kheap.c
 LIBRARY_15 := kheap_dump.c
 OWN_15     := main.c tests_support.c
 TESTS_15   := tests.c tests_paging.c
+# INIT: called at boot in this lesson's kernels and every later lesson's, after
+# the earlier lessons' (common/main.c).
+INIT_15    := kheap_init
+# make trace-lesson15: what trace kernels wrap, and the wrappers (common/trace/ktrace.h).
+TRACED_15  := kheap_init kmalloc kcalloc kmalloc_aligned kfree kheap_set_debug
+TRACE_15   := trace.c
 
 # A second kernel with the bonus free-list heap:
 #   make lesson15 KHEAP=freelist   (kheap_freelist.c and tests_freelist.c

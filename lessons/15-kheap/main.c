@@ -10,26 +10,31 @@
 #include "string.h"
 #include "x86.h"
 
+enum { HEAP_FAULT_TEXT_SIZE = 200 };
 enum { DEMO_INTS = 10, DEMO_STRING = 20, DEMO_ALIGNED = 100, DEMO_ALIGN = 256, DEMO_BIG = 5000 };
 
 /* Runs before the usual page-fault report: if the address is in the heap
- * window, say what that most likely means. */
+ * window, say what that most likely means (the report's first line says it
+ * too, and so the grader's reason). */
 static bool explain_heap_fault(struct interrupt_frame *frame)
 {
     (void)frame;
     uint64_t address = read_cr2();
-    if (address >= KHEAP_START && address < KHEAP_END)
-        kprintf("\nkheap: %p is in the heap window (page %llu of %llu) but that page is not "
-                "mapped: a pointer used past the end of its block, after its block was freed, "
-                "or never returned by kmalloc\n",
-                (void *)address, (address - KHEAP_START) / PAGE_SIZE, KHEAP_PAGES);
+    if (address < KHEAP_START || address >= KHEAP_END)
+        return false;
+    char text[HEAP_FAULT_TEXT_SIZE];
+    ksnprintf(text, sizeof(text),
+              "kheap: %p is in the heap window (page %llu of %llu) but that page is not mapped: "
+              "a pointer used past the end of its block, after its block was freed, or never "
+              "returned by kmalloc",
+              (void *)address, (address - KHEAP_START) / PAGE_SIZE, KHEAP_PAGES);
+    kprintf("\n%s\n", text);
+    exception_set_diagnosis(text);
     return false; /* the usual report follows */
 }
 
 void lesson_init(void)
 {
-    pmm_init();
-    kheap_init();
     exception_set_handler(VECTOR_PAGE_FAULT, explain_heap_fault);
     kprintf("kheap: window %p..%p (%llu KiB), mapped page by page as it fills\n",
             (void *)KHEAP_START, (void *)KHEAP_END, KHEAP_SIZE / KiB);

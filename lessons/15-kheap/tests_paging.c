@@ -53,6 +53,26 @@ KTEST_LECTURE(paging_map_refuses_writable_executable_pages, 0)
     pmm_free_frame(frame);
 }
 
+/* A writable alias of the kernel's own code or constants, however harmless
+ * its other flags look (no-execute), would let code rewrite the kernel. */
+KTEST_LECTURE(paging_map_refuses_writable_kernel_image_frames, 0)
+{
+    const phys_addr_t frames[] = {kernel_virt_to_phys((const void *)rewrite_byte),
+                                  kernel_virt_to_phys(&read_only_constant)};
+    phys_addr_t mapped;
+    for (size_t i = 0; i < ARRAY_SIZE(frames); i++) {
+        phys_addr_t frame = ALIGN_DOWN(frames[i], PAGE_SIZE);
+        ktest_note("frame = 0x%llx", (unsigned long long)frame);
+        KEXPECT_EQ(
+            paging_map(paging_kernel_pml4(), PROBE_PAGE, frame, PTE_WRITABLE | PTE_NO_EXECUTE),
+            PAGING_KERNEL_IMAGE);
+        KEXPECT_EQ(paging_translate(paging_kernel_pml4(), PROBE_PAGE, &mapped), PAGING_NOT_MAPPED);
+        /* Read-only, the same frame maps (a debugger's view of the code). */
+        KEXPECT_EQ(paging_map(paging_kernel_pml4(), PROBE_PAGE, frame, PTE_NO_EXECUTE), PAGING_OK);
+        KEXPECT_EQ(paging_unmap(paging_kernel_pml4(), PROBE_PAGE, NULL), PAGING_OK);
+    }
+}
+
 KTEST_LECTURE(kernel_code_is_read_only_through_every_mapping, 0)
 {
     const void *code = (const void *)rewrite_byte;

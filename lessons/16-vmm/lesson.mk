@@ -6,6 +6,11 @@ STUDENT_16 := vmm.c valloc.c
 LIBRARY_16 := vmm_report.c
 OWN_16     := main.c
 TESTS_16   := tests.c
+# INIT: called at boot after the earlier lessons' (common/main.c).
+INIT_16    := vmm_init
+# make trace-lesson16: what trace kernels wrap, and the wrappers (common/trace/ktrace.h).
+TRACED_16  := valloc vfree vmm_map vmm_unmap
+TRACE_16   := trace.c
 
 # make gdb-lesson16 stops at the first valloc (a hardware breakpoint).
 GDB_BREAK_16 := valloc

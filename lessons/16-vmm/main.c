@@ -10,18 +10,11 @@
 #include "vmm.h"
 #include "x86.h"
 
-/* Lesson 15's heap, when this kernel has it; a weak symbol is NULL if not. */
-void kheap_init(void) __attribute__((weak));
-
 enum { DEMO_PAGES = 3, TEXT_SIZE = 32 };
 #define DEMO_ADDRESS 0x400000ull /* a lower-half page, different in each space */
 
 void lesson_init(void)
 {
-    pmm_init();
-    if (kheap_init != NULL)
-        kheap_init();
-    vmm_init();
     vmm_report_init();
 }
 

@@ -29,6 +29,7 @@
  */
 #include "vmm.h"
 #include "kprintf.h"
+#include "not_written.h"
 #include "pmm.h"
 #include "string.h"
 #include "x86.h"
@@ -40,32 +41,29 @@ static size_t area_count;
 
 void *valloc(size_t npages)
 {
-    /* TODO(practice 2): the contract is in vmm.h.
-     *   - Find the lowest gap of the window with room for npages pages and
-     *     the guard page after them, and record the area (kept sorted, and
-     *     counted in vmm_stats.areas and vmm_stats.area_pages).
-     *   - Back each page with its own frame, zeroed *before* it is mapped
-     *     (no one may ever see the previous owner's data), mapped
-     *     VALLOC_PAGE_FLAGS in the kernel's space, so in every space.
-     *   - Out of frames half-way: give back what this call took (homework 1
-     *     gives you vfree for that; valloc_out_of_memory_gives_back_every_frame
-     *     checks it), and return NULL.
-     * Pitfalls: (npages + 1) * PAGE_SIZE wraps for a huge npages, so refuse
-     * too many pages before any arithmetic; the table may be full.
+    /* TODO(practice 2): the contract is in vmm.h; afterwards the invariants
+     * above hold. The area is the lowest gap of the window with room for it
+     * and its guard page (first fit). No one may ever see a previous owner's
+     * data in it, not even for an instant. Out of memory half-way: NULL, and
+     * nothing this call took is kept (homework 1 checks this).
+     * Pitfall: what is (npages + 1) * PAGE_SIZE for npages = SIZE_MAX?
      * Tests: valloc_memory_is_aligned_mapped_zeroed_writable,
      * valloc_areas_are_apart_with_a_guard_page,
      * guard_page_write_faults_and_is_named, valloc_memory_is_not_executable,
      * valloc_rejects_bad_sizes. */
+    NOT_WRITTEN("practice 2");
     (void)npages;
     return NULL;
 }
 
 bool valloc_find(uintptr_t address, struct valloc_area *area)
 {
-    /* TODO(practice 2): the live area whose pages *or guard page* hold
-     * `address`, copied into *area. vmm_describe_fault names the area with
-     * it ("guard page after the valloc area at ...").
+    /* TODO(practice 2): the contract is in vmm.h: the live area whose pages
+     * *or guard page* hold `address`, copied into *area. vmm_describe_fault
+     * names the area with it ("guard page after the valloc area at ...").
+     * Pitfall: an address one byte past an area's last page: whose is it?
      * Test: guard_page_write_faults_and_is_named. */
+    NOT_WRITTEN("practice 2");
     (void)address, (void)area, (void)areas, (void)area_count;
     return false;
 }
@@ -74,22 +72,17 @@ bool valloc_find(uintptr_t address, struct valloc_area *area)
 
 enum vmm_status vfree(void *ptr)
 {
-    /* TODO(homework 1): give the area starting at `ptr` back.
-     *   - NULL: nothing to do, VMM_OK.
-     *   - Not the start of a live area (inside one, its guard page, freed
-     *     already, never allocated): a warning on the console, counted in
-     *     vmm_stats.warnings, VMM_NOT_AN_AREA, and nothing else changes.
-     *   - Otherwise: each page unmapped and its frame given to the PMM (a
-     *     page may be unmapped already, if valloc ran out of memory half-
-     *     way); then the window's page tables the area left empty: PTs, then
-     *     PDs, never the PDPT (every space's PML4 points to it); then the
-     *     area leaves `areas` and the counters.
-     * Pitfalls: "empty" (all 512 entries zero) decides, not "mine": another
-     * area may share the PT. vmm_unmap forgets the pages' translations, but
-     * the CPU may also cache upper-level entries, the PD entry of a freed PT
-     * included (SDM 4.10.3): one more invlpg after freeing tables.
+    /* TODO(homework 1): the contract is in vmm.h. Afterwards the invariants
+     * above hold: no page of the area is mapped (and the CPU reaches none of
+     * them), its frames are free, and so is every page table of the window
+     * that maps nothing, the window's PDPT excepted. A refused pointer
+     * changes nothing but the warning count. valloc may have run out of
+     * memory half-way through the area.
+     * Pitfall: the CPU may cache upper-level entries too (SDM 4.10.3). What
+     * can a cached PD entry still point to once a PT is freed?
      * Tests: vfree_gives_back_frames_and_tables, vfree_rejects_bad_pointers,
      * freed_area_faults_and_is_reused, valloc_out_of_memory_gives_back_every_frame. */
+    NOT_WRITTEN("homework 1");
     (void)ptr;
     return VMM_NOT_WRITTEN;
 }

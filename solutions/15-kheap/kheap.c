@@ -33,6 +33,7 @@
 #include "paging.h"
 #include "pmm.h"
 #include "string.h"
+#include "x86.h"
 
 #define HEAP_PAGE_FLAGS (PTE_WRITABLE | PTE_NO_EXECUTE) /* data: never code */
 
@@ -42,14 +43,24 @@ static struct kheap_report heap_last;
 
 /* ---- mapping the window ------------------------------------------------- */
 
+/* Unmaps the heap page at `page`, if it is mapped, and gives its frame back.
+ * paging_unmap edits the table only: the CPU may still hold the page's
+ * translation, and would keep reaching a frame the PMM hands to someone else. */
+static void release_page(uintptr_t page)
+{
+    phys_addr_t frame;
+    if (paging_unmap(paging_kernel_pml4(), page, &frame) != PAGING_OK)
+        return;
+    invlpg(page);
+    pmm_free_frame(frame);
+}
+
 /* Unmaps the pages of [end, heap_mapped) and gives their frames back. */
 static void unmap_down_to(uintptr_t end)
 {
     while (heap_mapped > end) {
         heap_mapped -= PAGE_SIZE;
-        phys_addr_t frame;
-        if (paging_unmap(paging_kernel_pml4(), heap_mapped, &frame) == PAGING_OK)
-            pmm_free_frame(frame);
+        release_page(heap_mapped);
     }
 }
 
@@ -89,11 +100,8 @@ void kheap_init(void)
     /* A fresh heap: whatever an earlier heap mapped goes back to the PMM.
      * Every page of the window is tried, so this works whatever state the
      * previous heap was left in (even by a test that crashed). */
-    for (uintptr_t page = KHEAP_START; page < KHEAP_END; page += PAGE_SIZE) {
-        phys_addr_t frame;
-        if (paging_unmap(paging_kernel_pml4(), page, &frame) == PAGING_OK)
-            pmm_free_frame(frame);
-    }
+    for (uintptr_t page = KHEAP_START; page < KHEAP_END; page += PAGE_SIZE)
+        release_page(page);
     heap_start = heap_curr = heap_mapped = KHEAP_START;
     heap_end = KHEAP_END;
     heap_stats = (struct kheap_stats){.capacity = KHEAP_SIZE};

@@ -85,6 +85,7 @@
 #include "paging.h"
 #include "pmm.h"
 #include "string.h"
+#include "x86.h"
 
 #ifndef KHEAP_DEBUG
 #define KHEAP_DEBUG 1
@@ -230,14 +231,25 @@ static size_t find_pages(size_t count, size_t step)
     return KHEAP_PAGES;
 }
 
+/* Unmaps the heap page at `page`, if it is mapped, and gives its frame back;
+ * true if it was mapped. paging_unmap edits the table only: the CPU may
+ * still hold the page's translation, and would keep reaching a frame the PMM
+ * hands to someone else. */
+static bool release_page(uintptr_t page)
+{
+    phys_addr_t frame;
+    if (paging_unmap(paging_kernel_pml4(), page, &frame) != PAGING_OK)
+        return false;
+    invlpg(page);
+    pmm_free_frame(frame);
+    return true;
+}
+
 static void unmap_pages(size_t first, size_t count)
 {
     for (size_t i = first; i < first + count; i++) {
-        phys_addr_t frame;
-        if (paging_unmap(paging_kernel_pml4(), page_address(i), &frame) == PAGING_OK) {
-            pmm_free_frame(frame);
+        if (release_page(page_address(i)))
             heap_stats.pages_mapped--;
-        }
     }
 }
 
@@ -479,11 +491,8 @@ static void large_free(uintptr_t address, size_t index)
 void kheap_init(void)
 {
     uint64_t rflags = irq_save();
-    for (uintptr_t page = KHEAP_START; page < KHEAP_END; page += PAGE_SIZE) {
-        phys_addr_t frame;
-        if (paging_unmap(paging_kernel_pml4(), page, &frame) == PAGING_OK)
-            pmm_free_frame(frame);
-    }
+    for (uintptr_t page = KHEAP_START; page < KHEAP_END; page += PAGE_SIZE)
+        release_page(page);
     memset(heap_pages, 0, sizeof(heap_pages));
     memset(heap_classes, 0, sizeof(heap_classes));
     heap_stats = (struct kheap_stats){.capacity = KHEAP_SIZE};

@@ -1,8 +1,9 @@
 /* vmm.c - address spaces and the pages mapped in them (reference solution);
  * valloc.c builds the kernel's virtual areas on top.
  *
- * The walk through the four levels is lesson 13's paging_walk (paging.h):
- * this file decides what may be mapped where, and when the TLB must forget.
+ * The page tables themselves are lesson 13's (paging.h): paging_map,
+ * paging_unmap and paging_protect edit entries and never flush. This file
+ * decides what may be mapped where, and when the TLB must forget.
  * What the VMM prints (status names, page-fault descriptions) is in
  * vmm_report.c.
  *
@@ -165,6 +166,30 @@ enum vmm_status vmm_destroy(pte_t *space)
 
 /* ---- pages in a space -------------------------------------------------- */
 
+/* The page-table layer's answer in the VMM's words. Inside a 2 MiB page
+ * (PAGING_HUGE_PAGE) is VMM_BAD_ADDRESS: splitting one is not the VMM's job. */
+static enum vmm_status from_paging(enum paging_status status)
+{
+    switch (status) {
+    case PAGING_OK:
+        return VMM_OK;
+    case PAGING_UNALIGNED:
+        return VMM_UNALIGNED;
+    case PAGING_ALREADY_MAPPED:
+        return VMM_ALREADY_MAPPED;
+    case PAGING_NOT_MAPPED:
+        return VMM_NOT_MAPPED;
+    case PAGING_NO_MEMORY:
+        return VMM_NO_MEMORY;
+    case PAGING_WRITABLE_EXECUTABLE:
+    case PAGING_KERNEL_IMAGE: /* a writable alias of the kernel's code */
+        return VMM_BAD_FLAGS;
+    case PAGING_HUGE_PAGE:
+        break;
+    }
+    return VMM_BAD_ADDRESS;
+}
+
 enum vmm_status vmm_map(pte_t *space, uintptr_t virt, phys_addr_t phys, uint64_t flags)
 {
     if (!IS_ALIGNED(phys, PAGE_SIZE))
@@ -174,32 +199,19 @@ enum vmm_status vmm_map(pte_t *space, uintptr_t virt, phys_addr_t phys, uint64_t
         status = check_flags(virt, flags);
     if (status != VMM_OK)
         return status;
-    phys_addr_t existing;
-    if (paging_translate(space, virt, &existing) == PAGING_OK)
-        return VMM_ALREADY_MAPPED; /* a 4 KiB page, or inside a 2 MiB one */
-    pte_t *entry = paging_walk(space, virt, true);
-    if (entry == NULL)
-        return VMM_NO_MEMORY;
-    *entry = phys | flags | PTE_PRESENT;
-    return VMM_OK; /* not present -> present: no flush (see the top) */
+    /* not present -> present: no flush (see the top). Inside a 2 MiB page
+     * paging_map finds the page mapped, as it is. */
+    return from_paging(paging_map(space, virt, phys, flags));
 }
 
 enum vmm_status vmm_unmap(pte_t *space, uintptr_t virt, phys_addr_t *frame)
 {
     enum vmm_status status = check_address(space, virt);
-    if (status != VMM_OK)
-        return status;
-    phys_addr_t phys;
-    if (paging_translate(space, virt, &phys) != PAGING_OK)
-        return VMM_NOT_MAPPED;
-    pte_t *entry = paging_walk(space, virt, false);
-    if (entry == NULL)
-        return VMM_BAD_ADDRESS; /* inside a 2 MiB page: not the VMM's to split */
-    if (frame != NULL)
-        *frame = pte_address(*entry);
-    *entry = 0;
-    flush(space, virt);
-    return VMM_OK;
+    if (status == VMM_OK)
+        status = from_paging(paging_unmap(space, virt, frame));
+    if (status == VMM_OK)
+        flush(space, virt);
+    return status;
 }
 
 enum vmm_status vmm_translate(pte_t *space, uintptr_t virt, phys_addr_t *phys)
@@ -214,15 +226,9 @@ enum vmm_status vmm_protect(pte_t *space, uintptr_t virt, uint64_t flags)
     enum vmm_status status = check_address(space, virt);
     if (status == VMM_OK)
         status = check_flags(virt, flags);
-    if (status != VMM_OK)
-        return status;
-    phys_addr_t phys;
-    if (paging_translate(space, virt, &phys) != PAGING_OK)
-        return VMM_NOT_MAPPED;
-    pte_t *entry = paging_walk(space, virt, false);
-    if (entry == NULL)
-        return VMM_BAD_ADDRESS;
-    *entry = pte_address(*entry) | flags | PTE_PRESENT;
-    flush(space, virt); /* the TLB may hold the old rights: a write would pass */
-    return VMM_OK;
+    if (status == VMM_OK)
+        status = from_paging(paging_protect(space, virt, flags));
+    if (status == VMM_OK)
+        flush(space, virt); /* the TLB may hold the old rights: a write would pass */
+    return status;
 }

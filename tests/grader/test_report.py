@@ -45,6 +45,20 @@ class ReasonTest(unittest.TestCase):
         self.assertEqual(report.first_problem(crashed),
                          "EXCEPTION 0: #DE divide error at 0xffffffff80104a2c")
 
+    def test_a_page_fault_leads_with_address_access_and_diagnosis(self):
+        crashed = test("t", status="failed", output=[
+            "kheap: 0xffffffff80201000 is in the heap window (page 1 of 512) but that page is "
+            "not mapped",
+            "*** EXCEPTION 14: #PF page fault: write to 0xffffffff80201000 (page not present): "
+            "kheap: 0xffffffff80201000 is in the heap window ***",
+            "  faulting address (CR2): 0xffffffff80201000",
+            "  faulting instruction at 0xffffffff8010c004",
+            "# test t crashed: #PF page fault"])
+        self.assertEqual(report.first_problem(crashed),
+                         "EXCEPTION 14: #PF page fault: write to 0xffffffff80201000 (page not "
+                         "present): kheap: 0xffffffff80201000 is in the heap window; "
+                         "instruction at 0xffffffff8010c004")
+
     def test_a_hang_says_how_the_boot_ended(self):
         hung = test("t", status="hung", output=[
             "kheap: note",

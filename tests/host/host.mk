@@ -25,7 +25,7 @@ HOST_KERNEL_freelist := $(HOST_KERNEL_pmm) solutions/15-kheap/kheap_freelist.c \
                         lessons/15-kheap/kheap_dump.c
 HOST_KERNEL_valloc   := $(HOST_KERNEL_pmm) solutions/16-vmm/vmm.c solutions/16-vmm/valloc.c \
                         lessons/16-vmm/vmm_report.c
-HOST_KERNEL_COMMON   := common/kprintf.c tests/host/shim/paging.c
+HOST_KERNEL_COMMON   := common/kprintf.c common/multiboot2.c tests/host/shim/paging.c
 HOST_SHIM            := tests/host/shim/runtime.c tests/host/shim/memory.c
 
 # The kernel's flags, but for a process (no -mcmodel=kernel, no PIE: the
@@ -133,3 +133,73 @@ bench: $(HOST_BENCH_PROGRAMS)
 
 host-selftest:
 	@tests/host-selftest
+
+# ---- lesson: a lesson's own tests on the host (make test-lessonN HOST=1) ---------
+# The kernel's files of that lesson (SRCS_KERNEL, the Makefile's KERNEL_RULES: the
+# student's files or, with REFERENCE=1, the reference's; lessons/NN-name/tests*.c;
+# main.c for lesson_init), common/ as the shim gives it, and tests/host/ktest: the
+# runner behind ktest.h. ASan + UBSan, -O1 for exact lines. -fPIC keeps each global
+# function interposable (GCC then never inlines one into another), so that
+# tests/host/ktest/heap_shadow.c can stand between kcalloc and kmalloc: the objcopy
+# below weakens the heap's own kmalloc, kmalloc_aligned and kheap_init and names
+# their code host_real_NAME.
+HOST_LESSON_BUILD  := $(HOST_BUILD)/lesson
+HOST_LESSON_CFLAGS := -O1 -fPIC -ffunction-sections
+HOST_LESSON_SHIM   := $(HOST_SHIM) tests/host/shim/sanitizer_options.c tests/host/ktest/kernel_only.c
+HOST_INTERPOSED    := kmalloc kmalloc_aligned kheap_init
+HOST_JOBS          ?= $(shell nproc 2>/dev/null || echo 1)
+
+host_lesson_object = $(patsubst %.c,$(HOST_LESSON_BUILD)/obj/%.o,$(1))
+# $(1): a kernel's name (lesson15, solution15-freelist); the bump heap's blocks get
+# their ends told to ASan (heap_shadow.c).
+host_lesson_files = $(filter-out common/%,$(filter %.c,$(SRCS_$(1)))) $(HOST_KERNEL_COMMON) \
+    $(HOST_LESSON_SHIM) $(if $(filter %/kheap.c,$(SRCS_$(1))),tests/host/ktest/heap_shadow.c)
+
+$(HOST_LESSON_BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $<"
+	@$(HOST_CC) $(HOST_KERNEL_CFLAGS) $(WERROR) $(HOST_LESSON_CFLAGS) $(HOST_SANITIZE) \
+	    $(HOST_INCLUDES) -MMD -MP -c $< -o $@
+	@defined=$$(nm --defined-only $@ | awk '$$2 == "T" { print $$3 }'); args=; \
+	for f in $(HOST_INTERPOSED); do case " $$(echo $$defined) " in *" $$f "*) \
+	    args="$$args --weaken-symbol=$$f --add-symbol host_real_$$f=.text.$$f:0,global,function";; \
+	esac; done; [ -z "$$args" ] || objcopy $$args $@
+
+$(HOST_LESSON_BUILD)/obj/tests/host/%.o: tests/host/%.c
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $<"
+	@$(HOST_CC) $(HOST_CFLAGS) $(HOST_SANITIZE) $(HOST_INCLUDES) -iquote tests/host/ktest \
+	    -MMD -MP -c $< -o $@
+
+# The students' files keep their warnings but not -Werror, as in the kernel build.
+$(foreach L,$(LESSONS),$(eval $(call host_lesson_object,$(addprefix lessons/$(L)/,\
+    $(call student_files,$(call number_of,$(L))))): WERROR := -Wno-error))
+
+# $(1): lesson folder, $(2): kernel name; HOST_PREVIOUS: the earlier lessons, whose
+# inits run first (LESSON_INITS, as for common/main.c).
+define HOST_LESSON_RULES
+$(HOST_LESSON_BUILD)/obj/$(2)/ktest_host.o: tests/host/ktest/ktest_host.c
+	@mkdir -p $$(@D)
+	@echo "  HOSTCC  $$<"
+	@$(HOST_CC) $(HOST_CFLAGS) $(HOST_SANITIZE) $(HOST_INCLUDES) -iquote tests/host/ktest \
+	    -DLESSON_NAME='"$(1)"' \
+	    -D'LESSON_INITS(CALL)=$(foreach E,$(HOST_PREVIOUS) $(1),$(foreach I,$(INIT_$(call number_of,$(E))),CALL($(I))))' \
+	    -MMD -MP -c $$< -o $$@
+
+$(HOST_LESSON_BUILD)/$(2): $(call host_lesson_object,$(call host_lesson_files,$(2))) \
+    $(HOST_LESSON_BUILD)/obj/$(2)/ktest_host.o tests/host/ktest/ktest.ld
+	@echo "  HOSTLD  $$@"
+	@$(HOST_CC) $(HOST_SANITIZE) -no-pie -Wl,-T,tests/host/ktest/ktest.ld $$(filter %.o,$$^) -o $$@
+endef
+HOST_PREVIOUS :=
+$(foreach L,$(LESSONS),$(foreach N,$(call number_of,$(L)),$(foreach V,lesson solution,\
+    $(foreach F,- $(FLAVOURS_$(N)),$(eval $(call HOST_LESSON_RULES,$(L),$(V)$(N)$(if $(F:-=),-$(F)))))))\
+    $(eval HOST_PREVIOUS += $(L)))
+
+# make test-lessonN HOST=1 [REFERENCE=1] [KHEAP=freelist] [ONLY=name[,name]]
+comma := ,
+ifeq ($(HOST),1)
+$(foreach N,$(NUMBERS),$(eval test-lesson$(N): ; \
+    @$$(MAKE) --no-print-directory -j$(HOST_JOBS) $(HOST_LESSON_BUILD)/$(call kernel_name,$(N)) && \
+    $(HOST_LESSON_BUILD)/$(call kernel_name,$(N)) $(subst $(comma), ,$(ONLY))))
+endif

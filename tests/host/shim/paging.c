@@ -1,5 +1,5 @@
-/* paging.c - common/paging.c for the host. The walk, map, unmap, translate
- * and flush are the kernel's own code; the two functions that know boot.asm's
+/* paging.c - common/paging.c for the host. The walk, map, unmap, protect and
+ * translate are the kernel's own code; the two functions that know boot.asm's
  * tables are renamed out of the way, and the kernel's PML4 is the one
  * host_boot builds. */
 #include "host.h"

@@ -1,6 +1,6 @@
 /* runtime.c - the kernel services the allocators use, for a host process:
  * the console under kprintf (common/kprintf.c itself is reused), panic,
- * exception handlers, boot_info and the linker script's symbols. */
+ * exception handlers and the linker script's symbols. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -37,7 +37,7 @@ __asm__(".globl _kernel_phys_start, _kernel_phys_end, _kernel_end\n"
         ".set boot_pml4, 0x101000\n"
         ".set boot_pd_kernel, 0x103000\n");
 
-struct boot_info boot_info; /* host_boot fills it */
+/* boot_info is common/multiboot2.c's own; host_boot fills it. */
 
 /* ---- the console ---------------------------------------------------------- */
 
@@ -46,6 +46,7 @@ enum { CONSOLE_SIZE = 1 << 16 };
 static char console[CONSOLE_SIZE];
 static size_t console_length;
 static bool console_echo;
+static FILE *echo_stream; /* stderr unless host_console_echo_to_stdout */
 
 void serial_init(uint16_t base) {}
 
@@ -55,7 +56,7 @@ void vga_init(void) {}
 void serial_putc(uint16_t base, char c)
 {
     if (console_echo)
-        fputc(c, stderr);
+        fputc(c, echo_stream != NULL ? echo_stream : stderr);
     if (console_length + 1 < CONSOLE_SIZE)
         console[console_length++] = c;
     console[console_length] = '\0';
@@ -82,6 +83,12 @@ bool host_console_contains(const char *text)
 void host_console_echo(bool on)
 {
     console_echo = on;
+}
+
+void host_console_echo_to_stdout(void)
+{
+    echo_stream = stdout;
+    console_echo = true;
 }
 
 /* ---- host_try: calls that may fault or panic ------------------------------ */
@@ -161,6 +168,12 @@ void exception_set_handler(unsigned vector, exception_handler_t handler)
         handlers[vector] = handler;
 }
 
+/* The handler's diagnosis is on stderr already (the handler prints it). */
+void exception_set_diagnosis(const char *text)
+{
+    (void)text;
+}
+
 /* Lets the VMM's page-fault handler describe a fault nobody expected, as it
  * would in the kernel (its text goes to stderr: the process is about to end). */
 void host_report_fault(uintptr_t address, uint64_t error_code)
@@ -170,7 +183,8 @@ void host_report_fault(uintptr_t address, uint64_t error_code)
     if (handlers[VECTOR_PAGE_FAULT] == NULL)
         return;
     struct interrupt_frame frame = {.vector = VECTOR_PAGE_FAULT, .error_code = error_code};
-    fputs(console + (console_length > 2000 ? console_length - 2000 : 0), stderr);
+    if (!console_echo) /* what was echoed is on the screen already */
+        fputs(console + (console_length > 2000 ? console_length - 2000 : 0), stderr);
     host_console_clear();
     console_echo = true;
     handlers[VECTOR_PAGE_FAULT](&frame);
