@@ -40,7 +40,7 @@ void host_boot(void);
 void host_console_clear(void);
 const char *host_console_text(void); /* everything printed since the clear */
 bool host_console_contains(const char *text);
-void host_console_echo(bool on); /* also copy it to stderr as it comes */
+void host_console_echo(bool on);        /* also copy it to stderr as it comes */
 void host_console_echo_to_stdout(void); /* copy it to stdout instead (the ktest runner) */
 
 /* ---- faults and panics ---------------------------------------------------- */
