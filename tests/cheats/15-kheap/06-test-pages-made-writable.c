@@ -1,5 +1,5 @@
 /* Tests' pages made writable in the page tables, then ret over them.
- * Expect: below flagged */
+ * Expect: below zero */
 #include "cheat.h"
 
 static void cheat(void)
