@@ -15,6 +15,7 @@ PACKET_DATA = 2048  # bytes of memory per `m` request: 4 KiB of hex, QEMU's Pack
 
 
 REPLY_TIMEOUT = 30.0  # seconds for a paused emulator to answer, however loaded the machine
+INTERRUPT_SECONDS = 1.0  # for a stop after a bare ^C, before trying QEMU 7.2's way
 
 
 class Disconnected(Exception):
@@ -47,6 +48,7 @@ class Remote:
                 time.sleep(0.01)
         self.socket.settimeout(REPLY_TIMEOUT)
         self.buffer = b""
+        self.closed = False
         self.acks = True
         self.request("QStartNoAckMode")
         self.acks = False
@@ -91,6 +93,7 @@ class Remote:
         except socket.timeout:
             raise Disconnected(f"the emulator did not answer for {REPLY_TIMEOUT:g} s") from None
         if not chunk:
+            self.closed = True
             raise Disconnected("the emulator closed the connection")
         self.buffer += chunk
 
@@ -171,10 +174,25 @@ class Remote:
         self.send("c")
 
     def interrupt(self):
-        """Stops a running guest (its stop comes as a packet). QEMU 7.2
-        drops every byte but `+` and `$` while it keeps its last reply
-        for a resend, acknowledgements off or not: a `+` first."""
-        self.socket.sendall(b"+\x03")
+        """Stops a running guest; returns its stop packet. QEMU 10 takes a
+        bare ^C, and a `+` before it makes it ignore the ^C. QEMU 7.2 drops
+        every byte but `+` and `$` while it keeps its last reply for a
+        resend, acknowledgements off or not: so if no stop comes at once,
+        a `+` and the ^C again."""
+        for attempt in (b"\x03", b"+\x03"):
+            self.socket.sendall(attempt)
+            self.socket.settimeout(INTERRUPT_SECONDS if attempt == b"\x03" else REPLY_TIMEOUT)
+            try:
+                while True:
+                    reply = self.receive()
+                    if reply.startswith(("T", "S")):
+                        return reply
+            except Disconnected:
+                if attempt != b"\x03" or self.closed:
+                    raise
+            finally:
+                self.socket.settimeout(REPLY_TIMEOUT)
+        raise Disconnected("the emulator did not stop")
 
     def kill(self):
         try:

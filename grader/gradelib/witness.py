@@ -231,10 +231,8 @@ class Witness:
         def stop_guest(reason):
             """Stops the guest; `reason` names where it was: 'hung in test X,
             in pmm_alloc_frames at lessons/14-pmm/pmm.c:120 (...)'."""
-            remote.interrupt()
             try:
-                while not remote.receive().startswith(("T", "S")):
-                    pass
+                remote.interrupt()
                 outcome.where = self.where(remote.register("rip"))
             except (gdbremote.Disconnected, OSError, ValueError):
                 pass
