@@ -31,11 +31,17 @@ def checksum(data):
     return sum(data) & 0xFF
 
 
+# Seconds for a starting emulator to open its gdbstub: a loaded machine
+# (a CI runner grading a class) can take many seconds to start one.
+CONNECT_TIMEOUT = 60.0
+
+
 class Remote:
-    def __init__(self, path, timeout=10.0):
+    def __init__(self, path, timeout=None, alive=lambda: True):
         """Connects to the gdbstub listening on the Unix socket `path`,
-        retrying while the emulator starts."""
-        deadline = time.monotonic() + timeout
+        retrying while the emulator starts (and alive() says it runs) for
+        `timeout` seconds (CONNECT_TIMEOUT)."""
+        deadline = time.monotonic() + (CONNECT_TIMEOUT if timeout is None else timeout)
         while True:
             self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
@@ -43,7 +49,7 @@ class Remote:
                 break
             except OSError:
                 self.socket.close()
-                if time.monotonic() > deadline:
+                if time.monotonic() > deadline or not alive():
                     raise
                 time.sleep(0.01)
         self.socket.settimeout(REPLY_TIMEOUT)

@@ -342,8 +342,9 @@ def crash_in_student_code(result, test, student_files):
 
 
 def attention(results, student_files):
-    """[(word, reason)]: HUNG with where, CRASHED when the student's code
-    crashed or a test took the kernel down, FORGED. One entry per word, its
+    """[(word, reason)]: GRADER ERROR when a boot could not be watched (the
+    grade is not the student's), HUNG with where, CRASHED when the student's
+    code crashed or a test took the kernel down, FORGED. One entry per word, its
     reason naming the first case and counting the others."""
     hung, crashed, forged = [], [], []
     for result in results or []:
@@ -368,7 +369,8 @@ def attention(results, student_files):
                 forged.append(f"{name}: {test.output[-1] if test.output else 'forged'}")
             elif (place := crash_in_student_code(result, test, student_files)) is not None:
                 crashed.append(f"in test {name}: {place}")
-    flags = []
+    flags = [("GRADER ERROR", f"{result.kernel}: {result.grader_error}: grade again")
+             for result in results or [] if result.grader_error][:1]
     for word, cases in (("HUNG", hung), ("CRASHED", crashed), ("FORGED", forged)):
         if cases:
             more = f" (and {len(cases) - 1} more)" if len(cases) > 1 else ""

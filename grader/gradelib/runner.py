@@ -137,6 +137,9 @@ class KernelResult:
     # "crashed", and where in one line; the tests it never reached are "not run".
     boot_status: str = ""
     where: str = ""
+    # Not the kernel's doing: the grader could not watch a boot, even twice
+    # (an emulator that never opened its gdbstub). The grade needs a rerun.
+    grader_error: str = ""
 
     @property
     def built(self):
@@ -428,7 +431,7 @@ def grade_kernel_witnessed(result, tests, elf_path, timeouts, root, workdir):
         declared.number = test.number
     limits = witness.Limits(boot=timeouts.boot or HANG_BUDGET["qemu"][0],
                             test=timeouts.hang or HANG_BUDGET["qemu"][1], output=timeouts.output)
-    first, stuck, cpu_used = 1, 0, 0.0
+    first, stuck, cpu_used, retried = 1, 0, 0.0, False
     verdicts = {}
     while True:
         command_line = "mode=test" + (f" ktest.from={first}" if first > 1 else "")
@@ -445,6 +448,12 @@ def grade_kernel_witnessed(result, tests, elf_path, timeouts, root, workdir):
                                  payload_pid=True, stdin=subprocess.DEVNULL,
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         outcome = watcher.watch(start, sandbox.kill, socket_path, limits, cpu_seconds)
+        if outcome.unwatched and not retried:
+            retried = True  # once: a machine too loaded to start the emulator in time
+            result.events.append(f"boot {result.boots}: {outcome.stopped}; booted again")
+            continue
+        if outcome.unwatched:
+            result.grader_error = outcome.stopped
         cpu_used += outcome.cpu
         result.events += [f"boot {result.boots}: {event}" for event in outcome.events]
         result.boot_output += cap_output(outcome.boot_lines)

@@ -72,6 +72,7 @@ class BootOutcome:
     events: list = field(default_factory=list)   # conspicuous things seen
     cpu: float = 0.0
     stops: int = 0
+    unwatched: bool = False  # the gdbstub never answered: the grader's trouble, not the kernel's
 
 
 class Witness:
@@ -172,7 +173,7 @@ class Witness:
             remote = None
             pid = getattr(process, "payload_pid", process.pid)
             try:
-                remote = gdbremote.Remote(socket_path)
+                remote = gdbremote.Remote(socket_path, alive=lambda: process.poll() is None)
                 for address in (self.entry, self.returned, self.check_failed, self.crash_report):
                     remote.set_breakpoint(address)
                 if seed_writer is not None:
@@ -181,6 +182,7 @@ class Witness:
             except (gdbremote.Disconnected, OSError) as error:
                 if remote is None:
                     outcome.stopped = f"the emulator did not start its gdbstub ({error})"
+                    outcome.unwatched = True
             finally:
                 outcome.cpu = cpu_seconds(pid) or 0.0
                 if outcome.sightings and not outcome.sightings[-1].cpu:
