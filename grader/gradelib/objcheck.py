@@ -32,16 +32,16 @@ follow the lessons as they change. A finding never stops the grading: it is
 listed for the instructor ("review") and, where `zero` is set, the kernels
 built from that file score 0."""
 
+import functools
 import json
 import re
 import shlex
-import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import sandbox, sanitize, toolchain
+from . import lab, sandbox, sanitize, toolchain
 from .runner import ROOT
 
 # Headers that belong to the test harness and the boot path, not to a lesson.
@@ -103,9 +103,7 @@ def compiler_flags(root):
     build (-Werror would leave a file with one warning unchecked). Only the
     compiler's own folder of freestanding headers (<stdint.h> and the like)
     stands for the system's: nothing of /usr/include is read."""
-    made = subprocess.run(["make", "-s", "-C", str(root), "print-cflags"], capture_output=True,
-                          text=True, timeout=TIMEOUT)
-    return shlex.split(made.stdout) + ["-Wno-error", "-nostdinc",
+    return shlex.split(lab.ask_make(root, "print-cflags")) + ["-Wno-error", "-nostdinc",
                                        *[f"-isystem{folder}" for folder in
                                          toolchain.include_folders()]]
 
@@ -412,6 +410,7 @@ def allowances_json(lesson, names):
     return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
 
+@functools.lru_cache(maxsize=None)
 def libgcc_symbols(root):
     path = run([*toolchain.compiler(), "-print-libgcc-file-name"], root).stdout.strip()
     listing = run([toolchain.tool("nm"), "-g", "--defined-only", path],
@@ -499,7 +498,7 @@ class LabView:
 
 def lab_view(root, lesson):
     headers = lesson_headers(root, lesson)
-    api = declared_names(headers) | libgcc_symbols(root)
+    api = declared_names(headers) | libgcc_symbols(ROOT)  # the toolchain's, for every copy
     return LabView({name for name in api if not HARNESS_SYMBOL.match(name)},
                    asm_templates(headers),
                    {header.resolve() for header in includable(root, lesson)},
