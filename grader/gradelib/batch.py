@@ -246,14 +246,14 @@ class Batch:
         """The lesson's kernels built once in a lab copy of their own (from the
         lab's own objects where make finds them up to date)."""
         self.base = submission.prepare(self.lesson, None, self.args.extra_tests)
-        seed_objects(runner.ROOT, self.base.root)
+        runner.seed_objects(runner.ROOT, self.base.root)
         kernels = [f"{runner.BUILD}/{k}.elf" for k in runner.kernels_of(self.lesson[:2])]
         runner.run_make_all(kernels, self.args.jobs, self.base.root)
 
     def seed(self, root):
         """Gives a student's lab copy the base build's objects: make then
         compiles the student's files alone."""
-        seed_objects(self.base.root, root)
+        runner.seed_objects(self.base.root, root)
 
     # -- one student
     def grade(self, student):
@@ -323,18 +323,6 @@ class Batch:
                 record.get("fingerprint") != fingerprint(student, self.args):
             return None
         return record
-
-
-def seed_objects(source, destination):
-    """Copies the lab at `source`'s objects and flags stamp into the lab copy
-    at `destination`, their times kept: make compares them with the copy's
-    sources (copied with their times too) and rebuilds only what is newer,
-    the student's files, or what another compiler or flags would change."""
-    build = Path(source) / runner.BUILD
-    if (build / "obj").is_dir() and (build / "flags").is_file():
-        shutil.copytree(build / "obj", Path(destination) / runner.BUILD / "obj",
-                        dirs_exist_ok=True)
-        shutil.copy2(build / "flags", Path(destination) / runner.BUILD / "flags")
 
 
 def safe_name(key):

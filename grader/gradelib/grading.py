@@ -74,8 +74,8 @@ def grade_submission(lesson, path, args, publish, jobs=None, seed=None):
     """Grades one student's submission and calls publish(results, notes,
     workspace) while its lab copy still exists (reports symbolise addresses
     with the kernel ELF). results is None for an empty submission. seed(root)
-    may give the lab copy objects built before, so that only the student's
-    files compile."""
+    gives the lab copy objects built before, so that only the student's
+    files compile: by default the lab's own, where make finds them up to date."""
     workspace = submission.prepare(lesson, path, args.extra_tests)
     try:
         if path is not None and not workspace.taken:
@@ -83,8 +83,7 @@ def grade_submission(lesson, path, args, publish, jobs=None, seed=None):
             return publish(None, workspace.notes + [
                 f"empty submission: none of the expected files were found ({expected}, at "
                 f"the top of the submission or in lessons/{lesson}/)"], workspace)
-        if seed is not None:
-            seed(workspace.root)
+        (seed or (lambda root: runner.seed_objects(runner.ROOT, root)))(workspace.root)
         results = grade_lab([lesson], args, workspace.root, jobs, path is not None)
         if path is not None:
             submission.make_safe(results, workspace, lesson)

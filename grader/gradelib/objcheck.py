@@ -33,7 +33,9 @@ listed for the instructor ("review") and, where `zero` is set, the kernels
 built from that file score 0."""
 
 import functools
+import hashlib
 import json
+import os
 import re
 import shlex
 import tempfile
@@ -353,27 +355,77 @@ def allowances_file(lesson, root=ROOT):
 def twins(lesson, name, flags):
     """(symbols, privileged instructions) that the reference and starter
     versions of `name` use, compiled in the lab itself (a grading copy holds
-    no reference; an autograder may hold allowances_file instead)."""
+    no reference; an autograder may hold allowances_file instead). Kept in
+    the lab's build folder for the next grader run, under a key of all they
+    depend on: their sources, the lab's headers, the flags, the compiler."""
     with TWINS_LOCK:
         if (lesson, name) not in TWINS:
-            symbols, privileged, reference = set(), set(), False
-            with tempfile.TemporaryDirectory(prefix="grade-objcheck-") as workdir:
-                for folder in ("solutions", "lessons"):
-                    source = Path(folder) / lesson / name
-                    if (ROOT / source).exists():
-                        (Path(workdir) / folder).mkdir()
-                        result = compile_file(source, ROOT, flags, Path(workdir) / folder)
-                        if result is not None:
-                            symbols |= result.undefined
-                            privileged |= written_privileged(result, str(source))
-                            reference = reference or folder == "solutions"
-            saved = allowances_file(lesson)
-            if not reference and saved.exists():
-                entry = json.loads(saved.read_text()).get(name, {})
-                symbols |= set(entry.get("symbols", []))
-                privileged |= set(entry.get("privileged", []))
-            TWINS[(lesson, name)] = (symbols, privileged)
+            sources = [Path(folder) / lesson / name for folder in ("solutions", "lessons")]
+            key = cache_key([flags, toolchain.compiler(), lesson, name],
+                            [ROOT / source for source in sources] + includable(ROOT, lesson))
+            saved = read_cache("twins", key)
+            if saved is None:
+                saved = [sorted(part) for part in compile_twins(lesson, name, sources, flags)]
+                write_cache("twins", key, saved)
+            TWINS[(lesson, name)] = tuple(set(part) for part in saved)
         return TWINS[(lesson, name)]
+
+
+def compile_twins(lesson, name, sources, flags):
+    symbols, privileged, reference = set(), set(), False
+    with tempfile.TemporaryDirectory(prefix="grade-objcheck-") as workdir:
+        for source in sources:
+            if (ROOT / source).exists():
+                (Path(workdir) / source.parts[0]).mkdir()
+                result = compile_file(source, ROOT, flags, Path(workdir) / source.parts[0])
+                if result is not None:
+                    symbols |= result.undefined
+                    privileged |= written_privileged(result, str(source))
+                    reference = reference or source.parts[0] == "solutions"
+    saved = allowances_file(lesson)
+    if not reference and saved.exists():
+        entry = json.loads(saved.read_text()).get(name, {})
+        symbols |= set(entry.get("symbols", []))
+        privileged |= set(entry.get("privileged", []))
+    return symbols, privileged
+
+
+# ---- answers kept between grader runs (build/objcheck/) -----------------------------
+
+def cache_key(values, files):
+    digest = hashlib.sha256(json.dumps(values, default=str).encode())
+    for path in files:
+        digest.update(str(path).encode() + b"\0")
+        if Path(path).is_file():
+            digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def cache_path(kind, key):
+    return ROOT / toolchain.build_folder() / "objcheck" / f"{kind}-{key}.json"
+
+
+def read_cache(kind, key):
+    try:
+        return json.loads(cache_path(kind, key).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def write_cache(kind, key, value):
+    """Best effort, and only in a lab that builds in its own folder (not an
+    autograder's source, which grading must leave as it is): a lab folder
+    that is read-only just recomputes."""
+    path = cache_path(kind, key)
+    if not path.parent.parent.is_dir():
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(value))
+        temporary.replace(path)
+    except OSError:
+        pass
 
 
 def written_privileged(compiled, source, templates=()):
@@ -412,10 +464,20 @@ def allowances_json(lesson, names):
 
 @functools.lru_cache(maxsize=None)
 def libgcc_symbols(root):
+    """What libgcc defines (a file may call its helpers): listing it takes
+    nm most of a second, so the answer is kept for the same libgcc file."""
     path = run([*toolchain.compiler(), "-print-libgcc-file-name"], root).stdout.strip()
-    listing = run([toolchain.tool("nm"), "-g", "--defined-only", path],
-                  root).stdout if path and Path(path).exists() else ""
-    return {line.split()[-1] for line in listing.splitlines() if len(line.split()) >= 3}
+    if not path or not Path(path).exists():
+        return set()
+    info = Path(path).stat()
+    key = cache_key([path, info.st_size, info.st_mtime_ns], [])
+    saved = read_cache("libgcc", key)
+    if saved is None:
+        listing = run([toolchain.tool("nm"), "-g", "--defined-only", path], root).stdout
+        saved = sorted({line.split()[-1] for line in listing.splitlines()
+                        if len(line.split()) >= 3})
+        write_cache("libgcc", key, saved)
+    return set(saved)
 
 
 def function_pointer_casts(text, typedefs):

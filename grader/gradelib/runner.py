@@ -599,6 +599,18 @@ def grade_kernel(lesson, kernel, emu="qemu", timeouts=Timeouts(), root=ROOT,
     return result
 
 
+def seed_objects(source, destination):
+    """Copies the lab at `source`'s objects and flags stamp into the lab copy
+    at `destination`, their times kept: make compares them with the copy's
+    sources (copied with their times too) and rebuilds only what is newer,
+    the student's files, or what another compiler or flags would change."""
+    build = Path(source) / BUILD
+    if (build / "obj").is_dir() and (build / "flags").is_file():
+        shutil.copytree(build / "obj", Path(destination) / BUILD / "obj",
+                        dirs_exist_ok=True)
+        shutil.copy2(build / "flags", Path(destination) / BUILD / "flags")
+
+
 def run_make_all(targets, jobs, root=ROOT):
     """Builds several kernels in one make; True if all of them built. After a
     failure grade_kernel builds each again alone, to report its own errors."""
