@@ -416,13 +416,47 @@ def similarity_flags(batch, students, records):
     return [asdict(p) | {"passages": len(p.passages)} for p in pairs]
 
 
+def class_folder(path, logs):
+    """The folder of a class's export: `path` itself, or the archive at
+    `path` (a platform's "download all submissions" zip) unpacked, safely,
+    into LOGS/export/. It is unpacked again only when the archive changes, so
+    that a second run keeps what the first graded."""
+    path = Path(path)
+    if path.is_dir() or not submission.is_archive(path):
+        return path
+    target, stamp = logs / "export", logs / "export.from"
+    made_from = f"{path.resolve()} {path.stat().st_size} {path.stat().st_mtime_ns}\n"
+    if not (target.is_dir() and stamp.is_file() and stamp.read_text() == made_from):
+        shutil.rmtree(target, ignore_errors=True)
+        stamp.unlink(missing_ok=True)
+        target.mkdir()
+        submission.extract(path, target, whole_class=True)
+        stamp.write_text(made_from)
+    # A zip of the export's folder holds one folder: the class, unless it is
+    # one student's (what is inside reads as a single plain folder, or nothing).
+    inside = list(target.iterdir())
+    if len(inside) == 1 and inside[0].is_dir():
+        nested = layouts.read_class(inside[0])
+        if len(nested.students) > 1 or set(nested.layouts) - {"folders"}:
+            return inside[0]
+    return target
+
+
 def grade_class(args):
     lesson = args.lessons[0]
-    export = layouts.read_class(args.batch)
-    students = export.students
     logs = Path(args.logs)
     for folder in (logs, logs / "results", logs / "files"):
         folder.mkdir(parents=True, exist_ok=True)
+    if not Path(args.batch).is_dir() and not submission.is_archive(Path(args.batch)):
+        print(f"grade: --batch {sanitize.text(str(args.batch))}: not a folder, nor a class's "
+              f"export as {', '.join(submission.ARCHIVE_SUFFIXES)}", file=sys.stderr)
+        return 2
+    try:
+        export = layouts.read_class(class_folder(args.batch, logs))
+    except submission.SubmissionError as error:
+        print(f"grade: --batch: {error}", file=sys.stderr)
+        return 2
+    students = export.students
     entries = roster.read(args.roster) if args.roster else None
     if args.extra_tests:
         refusal = grading.check_hidden_tests(lesson, args)

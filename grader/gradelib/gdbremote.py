@@ -7,6 +7,7 @@ The protocol: packets `$DATA#CHECKSUM`; after QStartNoAckMode neither side
 sends the `+` acknowledgements. A stop is reported as `T05...` or `S05`; a
 guest that powered off as `W..` or `X..`, or by the connection closing."""
 
+import os
 import re
 import socket
 import time
@@ -42,16 +43,22 @@ class Remote:
         retrying while the emulator starts (and alive() says it runs) for
         `timeout` seconds (CONNECT_TIMEOUT)."""
         deadline = time.monotonic() + (CONNECT_TIMEOUT if timeout is None else timeout)
-        while True:
-            self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                self.socket.connect(str(path))
-                break
-            except OSError:
-                self.socket.close()
-                if time.monotonic() > deadline or not alive():
-                    raise
-                time.sleep(0.01)
+        # A socket's path holds at most 107 bytes: a deeper one is reached
+        # through a descriptor of its folder, /proc/self/fd/N/NAME.
+        folder = os.open(os.path.dirname(os.path.abspath(path)), os.O_PATH)
+        try:
+            while True:
+                self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    self.socket.connect(f"/proc/self/fd/{folder}/{os.path.basename(path)}")
+                    break
+                except OSError:
+                    self.socket.close()
+                    if time.monotonic() > deadline or not alive():
+                        raise
+                    time.sleep(0.01)
+        finally:
+            os.close(folder)
         self.socket.settimeout(REPLY_TIMEOUT)
         self.buffer = b""
         self.closed = False

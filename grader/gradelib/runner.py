@@ -439,13 +439,15 @@ def grade_kernel_witnessed(result, tests, elf_path, timeouts, root, workdir):
         make_iso(elf_path, iso, command_line)
         socket_path = workdir / "witness.sock"
         socket_path.unlink(missing_ok=True)
+        # QEMU binds the socket by its name in its working folder: a socket's
+        # path has at most 107 bytes, and a batch's folders are deeper.
         command = emulators.qemu_command(iso, headless=True, log=workdir / "qemu.log",
-                                         witness=socket_path)
+                                         witness=Path(socket_path.name))
         result.boots += 1
         def start():
             return sandbox.popen(command, limits=sandbox.EMULATOR, writable=[workdir],
                                  readable=sandbox.program_folders(emulators.QEMU),
-                                 payload_pid=True, stdin=subprocess.DEVNULL,
+                                 cwd=workdir, payload_pid=True, stdin=subprocess.DEVNULL,
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         outcome = watcher.watch(start, sandbox.kill, socket_path, limits, cpu_seconds)
         if outcome.unwatched and not retried:

@@ -42,6 +42,8 @@ ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 MAX_SOURCE_BYTES = 1024 * 1024
 MAX_MEMBERS = 2000       # an LMS export of one student's lab holds a few hundred
+# A whole class's export, unpacked by grade --batch: a few hundred students.
+CLASS_ARCHIVE_BYTES, CLASS_MEMBERS = 16 * MAX_ARCHIVE_BYTES, 16 * MAX_MEMBERS
 MAX_DEPTH = 32           # folders
 MAX_NAME_BYTES = 1024    # of a member's path
 HIDDEN_TEST_PREFIX = "tests_hidden_"
@@ -136,7 +138,7 @@ def shown(name):
     return sanitize.text(name)
 
 
-def extract(archive, destination):
+def extract(archive, destination, whole_class=False):
     """Unpacks a .tar.gz/.tgz, .tar or .zip, in the format its suffix names,
     safely: only plain files and folders (a link, device, FIFO, sparse or
     unknown member is refused by name), no absolute paths, no '..', limits
@@ -147,14 +149,17 @@ def extract(archive, destination):
     which Python only has from 3.12 (and some 3.8-3.11 point releases: not
     Debian 12's 3.11.2). Members are written by hand, as plain files with
     ordinary permissions, so nothing of the archive's owners, modes or link
-    targets reaches the disk."""
+    targets reaches the disk. whole_class: a class's export, with 16 times
+    one submission's limits."""
     name = archive.name.lower()
-    budget = Budget(archive)
-    if archive.stat().st_size > MAX_ARCHIVE_BYTES:
-        raise SubmissionError(f"{shown(archive.name)}: larger than {MAX_ARCHIVE_BYTES >> 20} MiB")
+    size, members = (CLASS_ARCHIVE_BYTES, CLASS_MEMBERS) if whole_class else \
+        (MAX_ARCHIVE_BYTES, MAX_MEMBERS)
+    budget = Budget(archive, size)
+    if archive.stat().st_size > size:
+        raise SubmissionError(f"{shown(archive.name)}: larger than {size >> 20} MiB")
     try:
         if name.endswith(".zip"):
-            extract_zip(archive, destination, budget)
+            extract_zip(archive, destination, budget, members)
         else:
             with open(archive, "rb") as raw:
                 # Only the compression the suffix names: gzip for .tar.gz and
@@ -162,7 +167,7 @@ def extract(archive, destination):
                 data = gzip.GzipFile(fileobj=raw) if name.endswith((".tar.gz", ".tgz")) else raw
                 with tarfile.open(fileobj=CountingReader(data, budget), mode="r|",
                                   errorlevel=2) as tarred:
-                    extract_tar(archive, tarred, destination)
+                    extract_tar(archive, tarred, destination, members)
     except SubmissionError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, tarfile.TarError, OSError, EOFError,
@@ -172,13 +177,13 @@ def extract(archive, destination):
                               f"{shown(str(error) or type(error).__name__)}") from error
 
 
-def extract_tar(archive, tarred, destination):
+def extract_tar(archive, tarred, destination, most=MAX_MEMBERS):
     # Streaming mode reads the archive once, in order, through the budget:
     # each member is checked and written before the next header is read.
     count = 0
     for member in tarred:
         count += 1
-        check_member(archive, member.name, destination, count)
+        check_member(archive, member.name, destination, count, most)
         if member.sparse is not None or not (member.isfile() or member.isdir()) or \
                 member.type not in (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.DIRTYPE):
             raise SubmissionError(f"{shown(archive.name)}: {shown(member.name)} is "
@@ -201,13 +206,13 @@ def tar_kind(member):
     return kinds.get(member.type, f"of an unknown type ({shown(member.type.decode('latin-1'))})")
 
 
-def extract_zip(archive, destination, budget):
+def extract_zip(archive, destination, budget, most=MAX_MEMBERS):
     with zipfile.ZipFile(archive) as zipped:
         members = zipped.infolist()
-        if len(members) > MAX_MEMBERS:
-            raise SubmissionError(f"{shown(archive.name)}: more than {MAX_MEMBERS} members")
+        if len(members) > most:
+            raise SubmissionError(f"{shown(archive.name)}: more than {most} members")
         for count, member in enumerate(members, 1):
-            check_member(archive, member.filename, destination, count)
+            check_member(archive, member.filename, destination, count, most)
             kind = stat.S_IFMT(member.external_attr >> 16)
             if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
                 label = "a symbolic link" if kind == stat.S_IFLNK else "not a plain file"
@@ -231,11 +236,11 @@ def extract_zip(archive, destination, budget):
                     copy.write(chunk)
 
 
-def check_member(archive, member, destination, count):
+def check_member(archive, member, destination, count, most=MAX_MEMBERS):
     """Refuses a member that is one too many, nested too deep, named too long
     or would land outside `destination`."""
-    if count > MAX_MEMBERS:
-        raise SubmissionError(f"{shown(archive.name)}: more than {MAX_MEMBERS} members")
+    if count > most:
+        raise SubmissionError(f"{shown(archive.name)}: more than {most} members")
     parts = Path(member).parts
     if len(member.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES or \
             any(len(part.encode("utf-8", "surrogateescape")) > 255 for part in parts):

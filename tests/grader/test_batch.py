@@ -155,6 +155,56 @@ class GradesCsvTest(unittest.TestCase):
         self.assertEqual(out.score(record("a", "1", "A", 40)), 43)
 
 
+class ClassArchiveTest(unittest.TestCase):
+    """grade --batch EXPORT.zip: a platform's "download all submissions"
+    archive is unpacked safely into LOGS/export/, once."""
+
+    def setUp(self):
+        self.scratch = tempfile.TemporaryDirectory()
+        self.folder = Path(self.scratch.name)
+        self.logs = self.folder / "logs"
+        self.logs.mkdir()
+
+    def tearDown(self):
+        self.scratch.cleanup()
+
+    def archive(self, names):
+        path = self.folder / "export.zip"
+        with zipfile.ZipFile(path, "w") as zipped:
+            for name in names:
+                zipped.writestr(name, "/* a student's file */\n")
+        return path
+
+    def students(self, path):
+        return sorted(s.key for s in layouts.read_class(batch.class_folder(path, self.logs)).students)
+
+    def test_students_at_the_top(self):
+        path = self.archive(["Ann Archer_100001_assignsubmission_file_/kheap.c",
+                             "Ben Baker_100002_assignsubmission_file_/kheap.c"])
+        self.assertEqual(self.students(path), ["Ann Archer_100001", "Ben Baker_100002"])
+
+    def test_the_exports_own_folder_at_the_top(self):
+        path = self.archive(["Lab 15/Ann Archer_100001_assignsubmission_file_/kheap.c"])
+        self.assertEqual(self.students(path), ["Ann Archer_100001"])
+
+    def test_one_students_folder_is_not_taken_for_the_class(self):
+        path = self.archive(["ann/kheap.c"])
+        self.assertEqual(self.students(path), ["ann"])
+
+    def test_unpacked_once_so_that_a_rerun_keeps_what_was_graded(self):
+        path = self.archive(["Ann Archer_100001_assignsubmission_file_/kheap.c"])
+        first = batch.class_folder(path, self.logs)
+        times = [p.stat().st_mtime_ns for p in sorted(first.rglob("*"))]
+        second = batch.class_folder(path, self.logs)
+        self.assertEqual(times, [p.stat().st_mtime_ns for p in sorted(second.rglob("*"))])
+
+    def test_an_unsafe_member_refuses_the_archive(self):
+        path = self.archive(["../outside.c"])
+        with self.assertRaises(batch.submission.SubmissionError):
+            batch.class_folder(path, self.logs)
+        self.assertFalse((self.folder / "outside.c").exists())
+
+
 class AtomicWriteTest(unittest.TestCase):
     def test_a_full_disk_leaves_the_last_complete_file(self):
         import errno
